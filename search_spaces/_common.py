@@ -1,0 +1,117 @@
+"""Pieces shared by the families: the seed-or-full switch, optimizers, schedules and batch size."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import keras
+import keras_tuner as kt
+
+SPACES = ("full", "seed")
+
+
+class Space:
+    """Wraps `hp` so one `build` serves the full space and the seed notebook's fixed configuration.
+
+    In "seed" mode every hyperparameter is `hp.Fixed` at the seed value, except those the seed
+    itself varied (the weight-decay grid), which the family passes as a `Choice`.
+    """
+
+    def __init__(self, hp: kt.HyperParameters, mode: str, seed: Mapping[str, Any]):
+        if mode not in SPACES:
+            raise ValueError(f"Unknown space {mode!r}; choose one of {', '.join(SPACES)}.")
+        self.hp = hp
+        self.mode = mode
+        self.seed = seed
+
+    def get(self, name: str, full: Callable[[], Any]) -> Any:
+        if self.mode == "seed":
+            return self.hp.Fixed(name, self.seed[name])
+        return full()
+
+
+class MnistHyperModel(kt.HyperModel):
+    """Base for the families: seed point, compile options and a `fit` that tunes the batch size."""
+
+    #: The seed notebook's configuration, one value per hyperparameter the family defines.
+    SEED: Mapping[str, Any] = {}
+    BATCH_SIZES = (64, 128, 256, 512)
+
+    def __init__(self, space: str = "full", jit_compile: bool | str = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        if space not in SPACES:
+            raise ValueError(f"Unknown space {space!r}; choose one of {', '.join(SPACES)}.")
+        self.space = space
+        self.jit_compile = jit_compile
+
+    def space_for(self, hp: kt.HyperParameters) -> Space:
+        return Space(hp, self.space, self.SEED)
+
+    def seed_hyperparameters(self) -> kt.HyperParameters:
+        """HyperParameters preset to the seed point, for building the notebook's own model."""
+        hp = kt.HyperParameters()
+        hp.values.update(self.SEED)
+        return hp
+
+    def compile(self, model: keras.Model, space: Space) -> keras.Model:
+        optimizer = choose_optimizer(space)
+        # Registered here, used in fit(): the whole space is known from the first trial on.
+        self.batch_size(space)
+        self.lr_schedule(space)
+        model.compile(
+            optimizer=optimizer,
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            jit_compile=self.jit_compile,
+        )
+        return model
+
+    def batch_size(self, space: Space) -> int:
+        return space.get("batch_size", lambda: space.hp.Choice("batch_size", self.BATCH_SIZES))
+
+    def lr_schedule(self, space: Space) -> str:
+        return space.get(
+            "lr_schedule", lambda: space.hp.Choice("lr_schedule", ["constant", "cosine"])
+        )
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any):
+        space = self.space_for(hp)
+        batch_size = self.batch_size(space)
+        schedule = self.lr_schedule(space)
+        callbacks = list(kwargs.pop("callbacks", []))
+        if schedule == "cosine":
+            callbacks.append(cosine_per_epoch(model, int(kwargs.get("epochs", 1))))
+        kwargs.pop("batch_size", None)
+        return model.fit(*args, batch_size=batch_size, callbacks=callbacks, **kwargs)
+
+
+def choose_optimizer(space: Space) -> keras.optimizers.Optimizer:
+    """SGD with momentum or Adam, each with its own log-scale learning-rate range."""
+    hp = space.hp
+    name = space.get("optimizer", lambda: hp.Choice("optimizer", ["sgd", "adam"]))
+    if name == "sgd":
+        with hp.conditional_scope("optimizer", ["sgd"]):
+            lr = space.get(
+                "sgd_learning_rate",
+                lambda: hp.Float("sgd_learning_rate", 1e-3, 0.3, sampling="log"),
+            )
+            momentum = space.get("momentum", lambda: hp.Choice("momentum", [0.0, 0.9]))
+        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
+    with hp.conditional_scope("optimizer", ["adam"]):
+        lr = space.get(
+            "adam_learning_rate",
+            lambda: hp.Float("adam_learning_rate", 1e-4, 1e-2, sampling="log"),
+        )
+    return keras.optimizers.Adam(learning_rate=lr)
+
+
+def cosine_per_epoch(model: keras.Model, epochs: int) -> keras.callbacks.Callback:
+    """Cosine decay of the compiled learning rate over the epochs of this fit."""
+    initial = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+
+    def schedule(epoch: int, _lr: float) -> float:
+        return initial * 0.5 * (1.0 + math.cos(math.pi * min(epoch, epochs) / max(epochs, 1)))
+
+    return keras.callbacks.LearningRateScheduler(schedule)

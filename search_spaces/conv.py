@@ -1,0 +1,74 @@
+"""Convolutional networks: 1-3 blocks, dense head, optional augmentation (training only).
+
+Space: `conv_blocks` 1-3; per block `filters_i` 16/32/64/128, `kernel_i` 3 or 5, `double_i` (two
+convolutions instead of one); `batch_norm`; max pooling after each block; `dropout` 0-0.5;
+`head_layers` 1-2 of `head_units` 64-512; `augment` (rotation 0.03, translation 0.1, zoom 0.1, which
+Keras applies only while training); optimizer, learning rate, schedule and batch size.
+Seed point: the notebook's two 32-filter 3x3 convolution + pooling blocks and a 64-64 head, Adam
+1e-3, batch 128 (the notebook's optimizer for its CNN is assumed; 65,642 parameters).
+"""
+
+from __future__ import annotations
+
+import keras
+import keras_tuner as kt
+
+from search_spaces._common import MnistHyperModel
+
+
+class ConvHyperModel(MnistHyperModel):
+    SEED = {
+        "conv_blocks": 2,
+        "filters_0": 32,
+        "kernel_0": 3,
+        "double_0": False,
+        "filters_1": 32,
+        "kernel_1": 3,
+        "double_1": False,
+        "batch_norm": False,
+        "dropout": 0.0,
+        "head_layers": 2,
+        "head_units": 64,
+        "augment": False,
+        "optimizer": "adam",
+        "adam_learning_rate": 1e-3,
+        "lr_schedule": "constant",
+        "batch_size": 128,
+    }
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        space = self.space_for(hp)
+        blocks = space.get("conv_blocks", lambda: hp.Int("conv_blocks", 1, 3))
+        batch_norm = space.get("batch_norm", lambda: hp.Boolean("batch_norm"))
+        augment = space.get("augment", lambda: hp.Boolean("augment"))
+        inputs = keras.Input(shape=(28, 28), name="image")
+        x = keras.layers.Reshape((28, 28, 1))(inputs)
+        if augment:
+            x = keras.layers.RandomRotation(0.03, fill_mode="constant")(x)
+            x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
+            x = keras.layers.RandomZoom(0.1, fill_mode="constant")(x)
+        for i in range(blocks):
+            filters = space.get(f"filters_{i}", lambda i=i: hp.Choice(f"filters_{i}", [16, 32, 64, 128]))
+            kernel = space.get(f"kernel_{i}", lambda i=i: hp.Choice(f"kernel_{i}", [3, 5]))
+            double = space.get(f"double_{i}", lambda i=i: hp.Boolean(f"double_{i}"))
+            for _ in range(2 if double else 1):
+                # "same" padding once the map is small keeps three blocks from shrinking to nothing.
+                padding = "valid" if i < 2 else "same"
+                x = keras.layers.Conv2D(filters, kernel, padding=padding, use_bias=not batch_norm)(x)
+                if batch_norm:
+                    x = keras.layers.BatchNormalization()(x)
+                x = keras.layers.Activation("relu")(x)
+            x = keras.layers.MaxPooling2D()(x)
+        x = keras.layers.Flatten()(x)
+        dropout = space.get("dropout", lambda: hp.Float("dropout", 0.0, 0.5, step=0.1))
+        head_layers = space.get("head_layers", lambda: hp.Int("head_layers", 1, 2))
+        head_units = space.get("head_units", lambda: hp.Int("head_units", 64, 512, step=64))
+        for _ in range(head_layers):
+            if dropout:
+                x = keras.layers.Dropout(dropout)(x)
+            x = keras.layers.Dense(head_units, activation="relu")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout)(x)
+        outputs = keras.layers.Dense(10, activation="softmax", name="digit")(x)
+        model = keras.Model(inputs, outputs, name="conv")
+        return self.compile(model, space)

@@ -1,0 +1,45 @@
+"""Dense networks: 1-3 hidden layers of 32-512 units, activation, dropout, optimizer, batch size.
+
+Space: `num_layers` 1-3; `units_i` 32-512 (step 32); `activation` relu/gelu/tanh; `dropout`
+0-0.5; `optimizer` SGD with momentum (learning rate 1e-3..0.3, log) or Adam (1e-4..1e-2, log);
+`lr_schedule` constant or cosine; `batch_size` 64-512.
+Seed point: the notebook's Flatten-64-64-10 relu, SGD 0.1, batch 128 (55,050 parameters).
+"""
+
+from __future__ import annotations
+
+import keras
+import keras_tuner as kt
+
+from search_spaces._common import MnistHyperModel
+
+
+class DenseHyperModel(MnistHyperModel):
+    SEED = {
+        "num_layers": 2,
+        "units_0": 64,
+        "units_1": 64,
+        "activation": "relu",
+        "dropout": 0.0,
+        "optimizer": "sgd",
+        "sgd_learning_rate": 0.1,
+        "momentum": 0.0,
+        "lr_schedule": "constant",
+        "batch_size": 128,
+    }
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        space = self.space_for(hp)
+        num_layers = space.get("num_layers", lambda: hp.Int("num_layers", 1, 3))
+        activation = space.get("activation", lambda: hp.Choice("activation", ["relu", "gelu", "tanh"]))
+        dropout = space.get("dropout", lambda: hp.Float("dropout", 0.0, 0.5, step=0.1))
+        inputs = keras.Input(shape=(28, 28), name="image")
+        x = keras.layers.Flatten()(inputs)
+        for i in range(num_layers):
+            units = space.get(f"units_{i}", lambda i=i: hp.Int(f"units_{i}", 32, 512, step=32))
+            x = keras.layers.Dense(units, activation=activation)(x)
+            if dropout:
+                x = keras.layers.Dropout(dropout)(x)
+        outputs = keras.layers.Dense(10, activation="softmax", name="digit")(x)
+        model = keras.Model(inputs, outputs, name="dense")
+        return self.compile(model, space)

@@ -1,0 +1,136 @@
+"""SearchConfig: every choice a search needs, validated once, frozen, and recorded with the results."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from search_spaces import FAMILIES, SPACES
+
+TUNERS = ("random", "bayesian", "hyperband", "grid")
+JIT_CHOICES = ("auto", "on", "off")
+STRATEGIES = ("none", "mirrored")
+DEFAULT_PROJECT_ROOT = Path("projects")
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message names it and says what to use instead."""
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])", re.IGNORECASE)
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> float:
+    """'8h', '1h30m', '90m', '45s', '2.5h' or plain seconds ('3600') -> seconds."""
+    cleaned = text.strip().lower().replace(" ", "")
+    if not cleaned:
+        raise ConfigError("Empty time limit; use e.g. 8h, 1h30m, 90m or 3600 (seconds).")
+    try:
+        seconds = float(cleaned)
+    except ValueError:
+        parts = _DURATION_PART.findall(cleaned)
+        if not parts or "".join(n + u for n, u in parts) != cleaned:
+            raise ConfigError(
+                f"Time limit {text!r} does not parse; use e.g. 8h, 1h30m, 90m, 45s or 3600 (seconds)."
+            ) from None
+        seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ConfigError(f"Time limit {text!r} must be positive.")
+    return seconds
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """One search's settings. Build it with `SearchConfig(...).validated()`."""
+
+    family: str = "dense"
+    tuner: str = "random"
+    space: str = "full"
+    max_trials: int | None = 10
+    epochs: int = 5
+    executions: int = 1
+    time_limit_s: float | None = None
+    target: float | None = None
+    subset: int | None = None
+    validation_size: int = 10_000
+    seed: int = 0
+    project_dir: Path | None = None
+    resume: bool = False
+    data_path: Path | None = None
+    tensorboard: bool = False
+    max_failures: int = 20
+    max_retries: int = 0
+    mixed_precision: bool = False
+    jit_compile: str = "auto"
+    strategy: str = "none"
+
+    def validated(self) -> SearchConfig:
+        """Return a copy with defaults filled in, or raise ConfigError naming the bad setting."""
+        if self.family not in FAMILIES:
+            raise ConfigError(f"Unknown family {self.family!r}; choose one of {', '.join(FAMILIES)}.")
+        if self.tuner not in TUNERS:
+            raise ConfigError(f"Unknown tuner {self.tuner!r}; choose one of {', '.join(TUNERS)}.")
+        if self.space not in SPACES:
+            raise ConfigError(f"Unknown space {self.space!r}; choose one of {', '.join(SPACES)}.")
+        if self.jit_compile not in JIT_CHOICES:
+            raise ConfigError(f"--jit-compile must be one of {', '.join(JIT_CHOICES)}.")
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"--strategy must be one of {', '.join(STRATEGIES)}.")
+        for name, value, flag in (
+            ("max trials", self.max_trials, "--max-trials"),
+            ("epochs", self.epochs, "--epochs"),
+            ("executions", self.executions, "--executions"),
+            ("subset", self.subset, "--subset"),
+            ("validation size", self.validation_size, "--validation-size"),
+            ("failure limit", self.max_failures, "--max-failures"),
+        ):
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise ConfigError(f"{flag} must be a positive whole number, got {value!r} ({name}).")
+        if self.max_retries < 0:
+            raise ConfigError(f"--max-retries must be 0 or more, got {self.max_retries}.")
+        if self.time_limit_s is not None and self.time_limit_s <= 0:
+            raise ConfigError("--time-limit must be positive.")
+        if self.target is not None and not 0 < self.target <= 1:
+            raise ConfigError(f"--target {self.target} must be a validation accuracy in (0, 1], e.g. 0.99.")
+        if self.tuner in ("random", "bayesian") and self.max_trials is None:
+            raise ConfigError(f"The {self.tuner} tuner needs --max-trials.")
+        if self.data_path is not None and not Path(self.data_path).is_file():
+            raise ConfigError(f"Data file {self.data_path} does not exist. Check the path passed to --data.")
+        project = self.project_dir or default_project_dir(self.family, self.tuner)
+        return dataclasses.replace(self, project_dir=Path(project))
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        for key in ("project_dir", "data_path"):
+            out[key] = str(out[key]) if out[key] is not None else None
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SearchConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("project_dir", "data_path"):
+            if values.get(key) is not None:
+                values[key] = Path(values[key])
+        return cls(**values)
+
+
+def default_project_dir(family: str, tuner: str) -> Path:
+    return DEFAULT_PROJECT_ROOT / f"{family}-{tuner}"

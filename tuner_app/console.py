@@ -1,0 +1,145 @@
+"""Compact console progress for the CLI: one line per epoch or trial instead of KerasTuner's text."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from typing import Any, TextIO
+
+from tuner_app.config import SearchConfig, format_duration
+from tuner_app.report import best_trials_table, format_percent
+from tuner_app.results import SearchSnapshot
+
+
+class ConsoleProgress:
+    """Listener for engine events: trial i of N, epoch, elapsed, ETA and best so far."""
+
+    def __init__(self, config: SearchConfig, quiet: bool = False, stream: TextIO | None = None):
+        self.config = config
+        self.quiet = quiet
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+        self.trial_started = self.started
+        self.durations: list[float] = []
+        self.best: float | None = None
+        self.trials_seen = 0
+        self.current_trial = ""
+        self._line_open = False
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        kind = event["event"]
+        if kind == "search_started":
+            self._print(
+                f"Searching {self.config.family} with {self.config.tuner} on {event['device']}: "
+                f"{event['train_size']} train / {event['validation_size']} validation images "
+                f"(data: {event['data_source']}). Results: {self.config.project_dir}"
+            )
+        elif kind == "trial_started":
+            self.trials_seen += 1
+            self.current_trial = event["trial_id"]
+            self.trial_started = time.monotonic()
+        elif kind == "epoch":
+            metrics = event["metrics"]
+            executions = self.config.executions
+            replicate = f" run {event['execution'] + 1}/{executions}" if executions > 1 else ""
+            self._status(
+                f"{self._trial_label()}{replicate} epoch {event['epoch'] + 1}: "
+                f"loss {metrics.get('loss', float('nan')):.4f} "
+                f"val_acc {metrics.get('val_accuracy', float('nan')):.4f}  {self._clock()}",
+                final=not self.tty,
+            )
+        elif kind == "trial_finished":
+            self.durations.append(time.monotonic() - self.trial_started)
+            score = event.get("score")
+            if score is not None and event["status"] == "completed":
+                self.best = max(self.best or 0.0, score)
+            outcome = (
+                f"val_acc {score:.4f}"
+                if score is not None and event["status"] == "completed"
+                else f"{event['status'].upper()}: {event.get('error') or 'no score'}"
+            )
+            self._status(
+                f"{self._trial_label()} done in {format_duration(self.durations[-1])}: {outcome}; "
+                f"best so far {format_percent(self.best)}  {self._clock()}",
+                final=True,
+            )
+        elif kind == "test_evaluated":
+            self._print(
+                f"Best model (trial {event['trial_id']}) on the test set: "
+                f"{format_percent(event['test_accuracy'])}"
+            )
+
+    def _trial_label(self) -> str:
+        total = self.config.max_trials if self.config.tuner != "hyperband" else None
+        of = f"/{total}" if total else ""
+        return f"Trial {self.trials_seen}{of} (#{self.current_trial})"
+
+    def _clock(self) -> str:
+        elapsed = time.monotonic() - self.started
+        return f"[{format_duration(elapsed)} elapsed, ETA {format_duration(self.eta(elapsed))}]"
+
+    def eta(self, elapsed: float) -> float | None:
+        """Remaining time from the mean trial duration, capped by the time limit."""
+        estimates = []
+        limit = self.config.time_limit_s
+        if limit:
+            estimates.append(max(limit - elapsed, 0.0))
+        total = self.config.max_trials if self.config.tuner in ("random", "bayesian") else None
+        if total and self.durations:
+            in_trial = time.monotonic() - self.trial_started
+            per_trial = statistics.fmean(self.durations)
+            remaining = max(total - len(self.durations), 0) * per_trial
+            estimates.append(max(remaining - min(in_trial, per_trial), 0.0))
+        return min(estimates) if estimates else None
+
+    def _status(self, text: str, final: bool) -> None:
+        if self.quiet:
+            return
+        if self.tty and not final:
+            self.stream.write("\r\033[K" + text)
+            self._line_open = True
+        else:
+            self.stream.write(("\r\033[K" if self._line_open else "") + text + "\n")
+            self._line_open = False
+        self.stream.flush()
+
+    def _print(self, text: str) -> None:
+        if self.quiet:
+            return
+        self._status(text, final=True)
+
+    def close(self) -> None:
+        if self._line_open:
+            self.stream.write("\n")
+            self._line_open = False
+
+
+def print_summary(snapshot: SearchSnapshot, outcome: Any, stream: TextIO | None = None) -> None:
+    """The final table: best trials with mean +- std, test accuracy of the best, file locations."""
+    out = stream or sys.stdout
+    counts: dict[str, int] = {}
+    for trial in snapshot.trials:
+        counts[trial.status] = counts.get(trial.status, 0) + 1
+    elapsed = (
+        snapshot.finished_at - snapshot.started_at if snapshot.finished_at and snapshot.started_at else None
+    )
+    print("", file=out)
+    print(
+        f"Search {snapshot.state} ({snapshot.reason}) after {format_duration(elapsed)}; trials: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+        file=out,
+    )
+    print(best_trials_table(snapshot), file=out)
+    if snapshot.test:
+        print(
+            f"\nTest accuracy of the best model (trial {snapshot.test.get('trial_id')}, "
+            f"{snapshot.test.get('test_size')} test images, evaluated once): "
+            f"{format_percent(snapshot.test.get('test_accuracy'))}",
+            file=out,
+        )
+        print(f"Best model: {snapshot.test.get('model_path')}", file=out)
+    print(f"Summary: {snapshot.project_dir / 'summary.json'} and trials.csv", file=out)
+    for problem in snapshot.problems:
+        print(f"warning: {problem}", file=out)

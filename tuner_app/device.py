@@ -1,0 +1,48 @@
+"""Which device trains: a GPU when the backend sees one (memory growth on), the CPU otherwise."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+
+def configure_device(mixed_precision: bool = False) -> str:
+    """Prepare the backend and describe the device in words, e.g. 'GPU: NVIDIA H100' or 'CPU'."""
+    gpus = _gpu_names()
+    if mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16" if gpus else "mixed_bfloat16")
+    cores = os.cpu_count() or 1
+    if gpus:
+        return f"GPU: {', '.join(gpus)}"
+    return f"CPU ({cores} cores)"
+
+
+def has_gpu() -> bool:
+    return bool(_gpu_names())
+
+
+def _gpu_names() -> list[str]:
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        names = []
+        for gpu in gpus:
+            try:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except RuntimeError:
+                pass  # already initialised: growth can only be set before first use
+            details = tf.config.experimental.get_device_details(gpu)
+            names.append(details.get("device_name", gpu.name))
+        return names
+    if backend == "jax":
+        import jax
+
+        return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []

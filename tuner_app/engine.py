@@ -1,0 +1,199 @@
+"""The search engine: SearchConfig -> KerasTuner search -> results store, test evaluation, summary.
+
+Runs in the calling thread; `cancel()` may be called from any other thread (the window's Stop). The
+test images are only read after the search has ended, through `load_test`, so model selection can
+never see them.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from search_spaces import make_hypermodel
+from tuner_app import data as data_module
+from tuner_app.config import SearchConfig
+from tuner_app.device import configure_device
+from tuner_app.report import write_summary
+from tuner_app.results import RESULTS_FILE, ResultsWriter, read_results
+from tuner_app.tuners import Budget, StopSearch, format_exception, make_tuner
+
+KERAS_TUNER_SUBDIR = "keras_tuner"
+BEST_MODEL_FILE = "best_model.keras"
+
+Listener = Callable[[dict[str, Any]], None]
+
+
+class SearchError(RuntimeError):
+    """The search could not run or ended in failure; the message says why."""
+
+
+class ProjectDirError(SearchError):
+    """The project folder does not fit the request (exists without --resume, or nothing to resume)."""
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    state: str  # finished, stopped, failed
+    reason: str
+    project_dir: Path
+    best_model_path: Path | None
+    test_accuracy: float | None
+    test_loss: float | None
+
+
+class SearchEngine:
+    def __init__(
+        self,
+        config: SearchConfig,
+        listener: Listener | None = None,
+        load_test: Callable[[], data_module.Split] | None = None,
+        worker: str | None = None,
+    ):
+        self.config = config.validated()
+        self.listener = listener
+        self.budget = Budget(
+            max_trials=self.config.max_trials,
+            time_limit_s=self.config.time_limit_s,
+            target=self.config.target,
+        )
+        self.project_dir = Path(self.config.project_dir)
+        self.worker = worker or os.environ.get("KERASTUNER_TUNER_ID", "main")
+        self.writer = ResultsWriter(self.project_dir, worker=self.worker)
+        self._data: data_module.Mnist | None = None
+        self._load_test = load_test
+
+    def cancel(self) -> None:
+        """Ask the search to stop after the current epoch; finished trials are kept."""
+        self.budget.cancelled.set()
+
+    def _emit(self, event: str, **fields: Any) -> None:
+        record = self.writer.append(event, **fields)
+        if self.listener is not None:
+            self.listener(record)
+
+    def check_project_dir(self) -> None:
+        """Refuse to overwrite an earlier search unless asked to resume it."""
+        log = self.project_dir / RESULTS_FILE
+        if self.config.resume:
+            if not log.exists() and not (self.project_dir / KERAS_TUNER_SUBDIR).exists():
+                raise ProjectDirError(
+                    f"Nothing to resume in {self.project_dir}: it holds no search. "
+                    "Drop --resume to start a new one there."
+                )
+        elif log.exists():
+            raise ProjectDirError(
+                f"{self.project_dir} already holds a search. Pass --resume to continue it, or "
+                "choose a new folder with --project-dir."
+            )
+
+    def run(self) -> SearchOutcome:
+        config = self.config
+        self.check_project_dir()
+        device = configure_device(config.mixed_precision)
+        self._data = data_module.load_mnist(config.data_path)
+        splits = data_module.split_train_validation(
+            self._data, config.validation_size, config.subset, config.seed
+        )
+        keras.utils.set_random_seed(config.seed)
+        self._emit(
+            "search_started",
+            config=config.to_json(),
+            device=device,
+            data_source=self._data.source,
+            train_size=len(splits.train),
+            validation_size=len(splits.validation),
+            resumed=config.resume,
+        )
+        tuner = self._make_tuner(device)
+        state, reason = "finished", "search space or trial budget exhausted"
+        try:
+            tuner.search(
+                splits.train.x,
+                splits.train.y,
+                validation_data=(splits.validation.x, splits.validation.y),
+                epochs=config.epochs,
+                callbacks=self._callbacks(),
+                verbose=0,
+            )
+        except StopSearch as stop:
+            state = "finished" if "user" not in stop.reason else "stopped"
+            reason = stop.reason
+        except Exception as exc:  # KerasTuner raises RuntimeError after too many failures
+            state, reason = "failed", format_exception(exc)
+        outcome = self._finish(tuner, state, reason)
+        if state == "failed":
+            raise SearchError(f"The search failed: {reason}. Finished trials are kept.")
+        return outcome
+
+    def _make_tuner(self, device: str):
+        config = self.config
+        jit = {"on": True, "off": False}.get(config.jit_compile)
+        if jit is None:  # "auto": XLA measured slower on CPUs here, Keras's default on GPUs
+            jit = "auto" if device.startswith("GPU") else False
+        kwargs: dict[str, Any] = dict(
+            hypermodel=make_hypermodel(config.family, config.space, jit_compile=jit),
+            objective="val_accuracy",
+            seed=config.seed,
+            executions_per_trial=config.executions,
+            directory=str(self.project_dir),
+            project_name=KERAS_TUNER_SUBDIR,
+            overwrite=not config.resume,
+            max_retries_per_trial=config.max_retries,
+            max_consecutive_failed_trials=config.max_failures,
+        )
+        if config.tuner == "hyperband":
+            kwargs["max_epochs"] = config.epochs
+        else:
+            kwargs["max_trials"] = config.max_trials
+        if config.strategy == "mirrored":
+            import tensorflow as tf
+
+            kwargs["distribution_strategy"] = tf.distribute.MirroredStrategy()
+        tuner = make_tuner(config.tuner, **kwargs)
+        tuner.setup_recording(self.writer, self.budget, self.listener)
+        tuner.oracle.verbose = 0
+        ended = [t for t in tuner.oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
+        self.budget.trials_finished = len(ended)
+        return tuner
+
+    def _callbacks(self) -> list[keras.callbacks.Callback]:
+        callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+        if self.config.tensorboard:
+            callbacks.append(keras.callbacks.TensorBoard(str(self.project_dir / "tensorboard")))
+        return callbacks
+
+    def _finish(self, tuner, state: str, reason: str) -> SearchOutcome:
+        """Evaluate the best model once on the test set, save it, write the summary."""
+        best_path, test_acc, test_loss = None, None, None
+        best_trials = tuner.oracle.get_best_trials(1)
+        if best_trials:
+            trial = best_trials[0]
+            with warnings.catch_warnings():  # the checkpoint's optimizer state is not needed
+                warnings.simplefilter("ignore", UserWarning)
+                model = tuner.load_model(trial)
+            test = self._load_test() if self._load_test else data_module.held_out_test(self._data)
+            test_loss, test_acc = (float(v) for v in model.evaluate(test.x, test.y, verbose=0))
+            best_path = self.project_dir / BEST_MODEL_FILE
+            tmp = best_path.with_name(f".{BEST_MODEL_FILE}.tmp.keras")
+            model.save(tmp)
+            os.replace(tmp, best_path)
+            self._emit(
+                "test_evaluated",
+                trial_id=trial.trial_id,
+                test_accuracy=test_acc,
+                test_loss=test_loss,
+                test_size=len(test),
+                model_path=str(best_path),
+                parameters=int(model.count_params()),
+            )
+        self._emit("search_finished", state=state, reason=reason, elapsed=self.budget.elapsed())
+        write_summary(read_results(self.project_dir))
+        keras.backend.clear_session()
+        return SearchOutcome(state, reason, self.project_dir, best_path, test_acc, test_loss)

@@ -1,0 +1,136 @@
+"""Summaries of a search as data: JSON and CSV files beside the results, and rows for tables."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tuner_app.results import SearchSnapshot, TrialRecord
+
+SUMMARY_JSON = "summary.json"
+TRIALS_CSV = "trials.csv"
+
+
+def hyperparameter_names(snapshot: SearchSnapshot) -> list[str]:
+    """Every user-facing hyperparameter seen in any trial, in first-seen order."""
+    names: dict[str, None] = {}
+    for trial in snapshot.trials:
+        for name in trial.user_hyperparameters():
+            names.setdefault(name, None)
+    return list(names)
+
+
+def trial_row(trial: TrialRecord, names: list[str]) -> dict[str, Any]:
+    hps = trial.user_hyperparameters()
+    row: dict[str, Any] = {
+        "trial": trial.trial_id,
+        "status": trial.status,
+        "worker": trial.worker,
+        "val_accuracy_mean": trial.mean,
+        "val_accuracy_std": trial.std,
+        "executions": len(trial.execution_scores),
+        "best_epoch": trial.best_epoch,
+        "epochs_done": trial.epochs_done,
+        "duration_s": round(trial.duration, 2) if trial.duration is not None else None,
+        "error": trial.error,
+    }
+    row.update({name: hps.get(name) for name in names})
+    return row
+
+
+def summary_dict(snapshot: SearchSnapshot, top: int = 10) -> dict[str, Any]:
+    names = hyperparameter_names(snapshot)
+    statuses: dict[str, int] = {}
+    for trial in snapshot.trials:
+        statuses[trial.status] = statuses.get(trial.status, 0) + 1
+    return {
+        "project_dir": str(snapshot.project_dir),
+        "state": snapshot.state,
+        "reason": snapshot.reason,
+        "device": snapshot.device,
+        "config": dict(snapshot.config),
+        "elapsed_s": (
+            snapshot.finished_at - snapshot.started_at
+            if snapshot.finished_at and snapshot.started_at
+            else None
+        ),
+        "trials": statuses,
+        "test": dict(snapshot.test) if snapshot.test else None,
+        "best_trials": [trial_row(t, names) for t in snapshot.best(top)],
+        "problems": list(snapshot.problems),
+    }
+
+
+def write_summary(snapshot: SearchSnapshot) -> tuple[Path, Path]:
+    """Write summary.json and trials.csv atomically beside the results log."""
+    json_path = snapshot.project_dir / SUMMARY_JSON
+    csv_path = snapshot.project_dir / TRIALS_CSV
+    _atomic_write(json_path, json.dumps(summary_dict(snapshot), indent=2, default=str) + "\n")
+    write_trials_csv(snapshot, csv_path)
+    return json_path, csv_path
+
+
+def write_trials_csv(snapshot: SearchSnapshot, path: Path) -> None:
+    names = hyperparameter_names(snapshot)
+    rows = [trial_row(t, names) for t in snapshot.trials]
+    fields = list(trial_row(snapshot.trials[0], names)) if rows else ["trial"]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def format_percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f} %"
+
+
+def format_mean_std(trial: TrialRecord) -> str:
+    if trial.mean is None:
+        return "-"
+    if len(trial.execution_scores) > 1:
+        return f"{100 * trial.mean:.2f} ± {100 * (trial.std or 0):.2f} %"
+    return f"{100 * trial.mean:.2f} %"
+
+
+def best_trials_table(snapshot: SearchSnapshot, top: int = 5) -> str:
+    """A plain-text table of the best trials, for the console."""
+    best = snapshot.best(top)
+    if not best:
+        return "No trial completed."
+    names = [n for n in hyperparameter_names(snapshot) if any(n in t.hyperparameters for t in best)]
+    header = ["trial", "val acc (mean ± std)", "best epoch", "time", *names]
+    rows = []
+    for trial in best:
+        hps = trial.user_hyperparameters()
+        rows.append(
+            [
+                trial.trial_id,
+                format_mean_std(trial),
+                str(trial.best_epoch or "-"),
+                f"{trial.duration:.0f}s" if trial.duration else "-",
+                *(_short(hps.get(n)) for n in names),
+            ]
+        )
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=False)) for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)

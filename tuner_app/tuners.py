@@ -1,0 +1,172 @@
+"""KerasTuner tuners that record every epoch of every execution and obey our budget.
+
+KerasTuner deep-copies callbacks passed to `search()` and keeps no per-epoch history, so recording
+happens in the tuner's own hooks (`on_trial_begin`, `on_epoch_end`, `on_trial_end`,
+`pre_create_trial`), which run in whichever process trains the trial (the chief's workers too).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras_tuner as kt
+from keras_tuner.errors import FailedTrialError, FatalError
+
+from tuner_app.results import ResultsWriter
+
+TUNER_CLASSES: dict[str, type[kt.Tuner]] = {
+    "random": kt.RandomSearch,
+    "bayesian": kt.BayesianOptimization,
+    "hyperband": kt.Hyperband,
+    "grid": kt.GridSearch,
+}
+
+
+class StopSearch(FatalError):
+    """Raised from a hook to end `search()` cleanly; KerasTuner re-raises FatalError untouched."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Budget:
+    """Shared between the engine and the tuner hooks; `cancel()` may be called from any thread."""
+
+    max_trials: int | None = None
+    time_limit_s: float | None = None
+    target: float | None = None
+    started_at: float = field(default_factory=time.monotonic)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    target_reached: float | None = None
+    trials_finished: int = 0
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def stop_reason(self, between_trials: bool) -> str | None:
+        if self.cancelled.is_set():
+            return "stopped by the user"
+        if self.time_limit_s is not None and self.elapsed() >= self.time_limit_s:
+            return f"time limit of {self.time_limit_s:.0f} s reached"
+        if between_trials and self.target_reached is not None:
+            return f"target reached (validation accuracy {self.target_reached:.4f})"
+        if between_trials and self.max_trials is not None and self.trials_finished >= self.max_trials:
+            return f"{self.max_trials} trials done"
+        return None
+
+
+def short_error(message: str | None) -> str | None:
+    """The last line of a traceback: what a person needs to read first."""
+    if not message:
+        return None
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    last = lines[-1].strip()
+    kind, sep, text = last.partition(": ")
+    return f"{kind.rsplit('.', 1)[-1]}: {text}" if sep and " " not in kind else last
+
+
+class RecordingMixin:
+    """Mixed into a KerasTuner tuner: writes events, stops on budget, fails diverging trials."""
+
+    def setup_recording(
+        self,
+        writer: ResultsWriter,
+        budget: Budget,
+        listener: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self._writer = writer
+        self._budget = budget
+        self._listener = listener
+        self._execution = -1
+
+    def _emit(self, event: str, **fields: Any) -> None:
+        record = self._writer.append(event, **fields)
+        if self._listener is not None:
+            self._listener(record)
+
+    def pre_create_trial(self) -> None:
+        super().pre_create_trial()
+        reason = self._budget.stop_reason(between_trials=True)
+        if reason:
+            raise StopSearch(reason)
+
+    def on_trial_begin(self, trial: kt.engine.trial.Trial) -> None:
+        super().on_trial_begin(trial)
+        self._execution = -1
+        self._emit(
+            "trial_started",
+            trial_id=trial.trial_id,
+            hyperparameters=dict(trial.hyperparameters.values),
+        )
+
+    def _build_and_fit_model(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any):
+        # KerasTuner's documented override point, called once per execution (replicate).
+        self._execution += 1
+        self._emit("execution_started", trial_id=trial.trial_id, execution=self._execution)
+        return super()._build_and_fit_model(trial, *args, **kwargs)
+
+    def on_epoch_end(self, trial, model, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        super().on_epoch_end(trial, model, epoch, logs=logs)
+        metrics = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
+        self._emit(
+            "epoch",
+            trial_id=trial.trial_id,
+            execution=self._execution,
+            epoch=int(epoch),
+            metrics=metrics,
+        )
+        loss = metrics.get("loss")
+        if loss is None or not math.isfinite(loss):
+            raise FailedTrialError(
+                f"training diverged: loss is {loss} at epoch {epoch + 1} (learning rate too high?)"
+            )
+        reason = self._budget.stop_reason(between_trials=False)
+        if reason:
+            raise StopSearch(reason)
+
+    def on_trial_end(self, trial: kt.engine.trial.Trial) -> None:
+        super().on_trial_end(trial)  # the oracle scores it, may mark it FAILED or retry it
+        ended = self.oracle.get_trial(trial.trial_id)
+        status = str(ended.status).lower()
+        score = ended.score if ended.score is not None and math.isfinite(ended.score) else None
+        self._budget.trials_finished += 1
+        self._emit(
+            "trial_finished",
+            trial_id=trial.trial_id,
+            status=status,
+            score=score,
+            error=short_error(ended.message),
+            hyperparameters=dict(ended.hyperparameters.values),
+        )
+        target = self._budget.target
+        if status == "completed" and target is not None and score is not None and score >= target:
+            self._budget.target_reached = score
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def make_tuner(kind: str, **kwargs: Any) -> kt.Tuner:
+    """Instantiate the recording subclass of KerasTuner's tuner `kind`."""
+    base = TUNER_CLASSES[kind]
+    cls = type(f"Recording{base.__name__}", (RecordingMixin, base), {})
+    return cls(**kwargs)
+
+
+def format_exception(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
