@@ -52,8 +52,9 @@ class ConvHyperModel(MnistHyperModel):
             kernel = space.get(f"kernel_{i}", lambda i=i: hp.Choice(f"kernel_{i}", [3, 5]))
             double = space.get(f"double_{i}", lambda i=i: hp.Boolean(f"double_{i}"))
             for _ in range(2 if double else 1):
-                # "same" padding once the map is small keeps three blocks from shrinking to nothing.
-                padding = "valid" if i < 2 else "same"
+                # The seed's single "valid" convolutions in the first two blocks; "same" elsewhere
+                # keeps any three blocks from shrinking a 28x28 map to nothing.
+                padding = "valid" if i < 2 and not double else "same"
                 x = keras.layers.Conv2D(filters, kernel, padding=padding, use_bias=not batch_norm)(x)
                 if batch_norm:
                     x = keras.layers.BatchNormalization()(x)
