@@ -1,0 +1,122 @@
+"""The window: opens, validates the form, opens CLI projects and models, refuses bad ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from tuner_app.gui.trial_model import SORT_ROLE
+from tuner_app.results import read_results
+
+
+def test_window_opens(window) -> None:
+    assert window.isVisible()
+    assert "tuner_app" in window.windowTitle()
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles == ["&File", "&Search"]
+    assert window.pad_panel.answer.text().startswith("Draw a digit")
+
+
+def test_bad_values_are_shown_next_to_their_field(window, tmp_path: Path) -> None:
+    form = window.form
+    form.max_trials.setText("0")
+    form.time_limit.setText("8 hours-ish")
+    form.subset.setText("lots")
+    started = []
+    form.start_requested.connect(started.append)
+    form.submit()
+    assert started == []
+    errors = form.visible_errors()
+    assert set(errors) == {"time_limit", "subset"}  # parse errors first, then the core's validation
+    assert "does not parse" in errors["time_limit"]
+    form.time_limit.setText("8h")
+    form.subset.setText("2000")
+    form.submit()
+    assert started == []
+    assert "--max-trials" in form.visible_errors()["max_trials"]
+    form.max_trials.setText("2")
+    form.project.setText(str(tmp_path / "p"))
+    form.submit()
+    assert form.visible_errors() == {}
+    assert started[0].time_limit_s == 8 * 3600 and started[0].subset == 2000
+    window.stop_search()
+    if window.search_thread is not None:
+        window.search_thread.wait()
+
+
+def test_existing_project_folder_is_refused_unless_resuming(window, cli_project: Path) -> None:
+    window.form.project.setText(str(cli_project))
+    assert window.form.build_config() is None
+    assert "already holds a search" in window.form.visible_errors()["project"]
+
+
+def test_opening_a_cli_project_shows_its_trials(window, cli_project: Path, dialogs) -> None:
+    assert window.open_project(cli_project)
+    snapshot = read_results(cli_project)
+    model = window.table_model
+    assert model.rowCount() == len(snapshot.trials) == 2
+    columns = model.columns
+    assert columns[:2] == ["trial", "status"] and columns[-3:] == ["val accuracy", "best epoch", "duration"]
+    assert "num_layers" in columns and "batch_size" in columns
+    statuses = {model.data(model.index(r, 1)) for r in range(2)}
+    assert statuses == {"completed"}
+    accuracy = model.data(model.index(0, columns.index("val accuracy")))
+    assert accuracy.endswith("%") and accuracy != "-"
+    assert "finished" in window.state_label.text()
+    assert window.pad_panel.model is not None  # the project's best model is on the pad
+    assert window.curves.figure.axes[0].lines  # curves of the best trial
+    assert dialogs == []
+
+
+def test_sorting_uses_numbers_not_text(window, cli_project: Path) -> None:
+    window.open_project(cli_project)
+    proxy = window.proxy
+    column = window.table_model.columns.index("val accuracy")
+    window.table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
+    values = [proxy.data(proxy.index(r, column), SORT_ROLE) for r in range(proxy.rowCount())]
+    assert values == sorted(values, reverse=True)
+    assert all(isinstance(v, float) for v in values)
+
+
+def test_selecting_a_trial_plots_it(window, cli_project: Path) -> None:
+    window.open_project(cli_project)
+    window.table.selectRow(1)
+    trial_id = window.proxy.data(window.proxy.index(1, 0))
+    labels = [line.get_label() for line in window.curves.figure.axes[0].lines]
+    assert f"trial {trial_id} validation" in labels
+    renders = window.curves.renders
+    window.follower.poll()  # nothing new in the store: no redraw
+    assert window.curves.renders == renders
+
+
+def test_export_csv(window, cli_project: Path, tmp_path: Path) -> None:
+    window.open_project(cli_project)
+    out = tmp_path / "out.csv"
+    window.export_csv(out)
+    lines = out.read_text().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("trial,status")
+
+
+def test_bad_project_folder_shows_a_dialog(window, tmp_path: Path, dialogs) -> None:
+    assert not window.open_project(tmp_path)
+    assert not window.open_project(tmp_path / "missing")
+    assert len(dialogs) == 2
+    assert dialogs[0][0] == "Cannot open project" and "results.jsonl" in dialogs[0][1]
+    assert "does not exist" in dialogs[1][1]
+    assert "Traceback" not in dialogs[0][1]
+
+
+def test_bad_model_file_shows_a_dialog(window, tmp_path: Path, dialogs) -> None:
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"garbage")
+    assert not window.open_model(broken)
+    assert dialogs and dialogs[0][0] == "Cannot open model" and "corrupt" in dialogs[0][1]
+    assert window.pad_panel.model is None
+
+
+def test_save_plot_png(window, cli_project: Path, tmp_path: Path) -> None:
+    window.open_project(cli_project)
+    out = tmp_path / "curves.png"
+    window.tabs.currentWidget().save_png(out)
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,58 @@
+"""`tuner-app` / `python -m tuner_app`: open the window, optionally on a project and a model.
+
+The hidden `--demo-digit` option draws a sample "7" on the pad with the pad's own stroke code (the
+same path a mouse drag takes) so screenshots show a real drawing classified by a real model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported anywhere
+
+SAMPLE_SEVEN = [
+    [(70, 62), (140, 58), (205, 60), (185, 105), (160, 160), (140, 225)],
+    [(120, 140), (200, 138)],
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tuner-app", description="Desktop window for tuner_app searches.")
+    parser.add_argument("--project", type=Path, help="open (and follow) this project folder")
+    parser.add_argument("--model", type=Path, help="use this .keras model on the drawing pad")
+    parser.add_argument("--demo-digit", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--demo-select", help=argparse.SUPPRESS)  # comma-separated trial ids to plot
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from tuner_app.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("tuner-app")
+    window = MainWindow()
+    window.show()
+    if args.project is not None:
+        window.open_project(args.project)
+    if args.model is not None:
+        window.open_model(args.model)
+    if args.demo_digit:
+        QTimer.singleShot(300, lambda: draw_sample(window))
+    return app.exec()
+
+
+def draw_sample(window) -> None:
+    for stroke in SAMPLE_SEVEN:
+        window.pad_panel.pad.draw_polyline(stroke)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

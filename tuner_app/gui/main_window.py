@@ -1,0 +1,320 @@
+"""The main window: wires the form, the runner, the store follower, the table, the plots and the pad.
+
+Why the window holds no search logic: every number it shows comes from a SearchSnapshot folded by
+the core's ResultsReader, whether the search runs in this process (SearchThread) or anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tuner_app.config import SearchConfig
+from tuner_app.gui import dialogs
+from tuner_app.gui.follower import ProjectFollower
+from tuner_app.gui.launch_form import LaunchForm
+from tuner_app.gui.pad_panel import PadPanel
+from tuner_app.gui.plots import CurvesCanvas, PlotCanvas, ProgressCanvas, WeightDecayCanvas
+from tuner_app.gui.runner import SearchThread
+from tuner_app.gui.status import status_text
+from tuner_app.gui.trial_model import TRIAL_ID_ROLE, TrialTableModel, make_sort_proxy
+from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
+from tuner_app.predict import ModelLoadError, load_model
+from tuner_app.report import write_trials_csv
+from tuner_app.results import ResultsError, SearchSnapshot, read_results
+
+
+class DeviceProbe(QThread):
+    """Imports the backend and names the device off the GUI thread (TensorFlow takes seconds to load)."""
+
+    found = Signal(str)
+
+    def run(self) -> None:
+        try:
+            from tuner_app.native_logs import native_stderr_silenced
+
+            with native_stderr_silenced():
+                from tuner_app.device import configure_device
+
+                self.found.emit(configure_device())
+        except Exception as exc:  # the status bar says so; nothing else depends on it
+            self.found.emit(f"unknown ({type(exc).__name__})")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, probe_device: bool = True):
+        super().__init__()
+        self.setWindowTitle("tuner_app — KerasTuner on MNIST")
+        self.snapshot: SearchSnapshot | None = None
+        self.search_thread: SearchThread | None = None
+        self._selection: list[str] = []
+        self._plot_keys: dict[PlotCanvas, Any] = {}
+        self._model_from_user = False
+        self._model_mtime: float | None = None
+
+        self.follower = ProjectFollower(self)
+        self.follower.changed.connect(self.on_snapshot)
+        self.form = LaunchForm()
+        self.form.start_requested.connect(self.start_search)
+        self.form.stop_requested.connect(self.stop_search)
+        self.pad_panel = PadPanel()
+        self.table_model = TrialTableModel(self)
+        self.proxy = make_sort_proxy(self.table_model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().hide()
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.curves = CurvesCanvas(size=(8, 3.6))
+        self.progress = ProgressCanvas(size=(8, 3.6))
+        self.weight_decay = WeightDecayCanvas(size=(8, 3.6))
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.curves, "Curves")
+        self.tabs.addTab(self.progress, "Best so far")
+        self.tabs.addTab(self.weight_decay, "Weight decay")
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_plots())
+        self._build_layout()
+        self._build_menus()
+        self.device_label = QLabel("device: …")
+        self.state_label = QLabel("No project open")
+        self.statusBar().addWidget(self.state_label, 1)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self._clock = QTimer(self)
+        self._clock.timeout.connect(self._update_status)
+        self._clock.start(1000)
+        self.probe: DeviceProbe | None = None
+        if probe_device:
+            self.probe = DeviceProbe(self)
+            self.probe.found.connect(lambda text: self.device_label.setText(f"device: {text}"))
+            self.probe.start()
+        self._refresh_plots()
+
+    def _build_layout(self) -> None:
+        launch = QGroupBox("New search")
+        QVBoxLayout(launch).addWidget(self.form)
+        pad = QGroupBox("Drawing pad")
+        QVBoxLayout(pad).addWidget(self.pad_panel)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(launch)
+        column.addWidget(pad)
+        column.addStretch(1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.table)
+        right.addWidget(self.tabs)
+        right.setSizes([300, 520])
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(left)
+        main.addWidget(right)
+        main.setStretchFactor(1, 1)
+        self.setCentralWidget(main)
+        self.resize(1560, 960)
+
+    def _action(self, menu, text: str, slot, shortcut: QKeySequence | str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open project…", self._ask_project, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open &model…", self._ask_model, "Ctrl+M")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Export results CSV…", self._ask_export_csv, "Ctrl+E")
+        self._action(file_menu, "Save plot as &PNG…", self._ask_save_png, "Ctrl+Shift+S")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        search_menu = self.menuBar().addMenu("&Search")
+        self.start_action = self._action(search_menu, "&Start", self.form.submit, "Ctrl+R")
+        self.stop_action = self._action(search_menu, "S&top", self.stop_search, "Ctrl+.")
+        self.stop_action.setEnabled(False)
+
+    # -- projects and models -------------------------------------------------------------------
+    def _ask_project(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open project folder")
+        if folder:
+            self.open_project(folder)
+
+    def open_project(self, folder: str | Path) -> bool:
+        """Show a finished project or follow one still being written; a dialog if unreadable."""
+        if self.search_thread is not None:
+            dialogs.show_error(
+                self, "Search running", "Stop the running search before opening another project."
+            )
+            return False
+        try:
+            read_results(folder)  # refuses folders without a results log, with a message
+        except (ResultsError, OSError) as exc:
+            dialogs.show_error(self, "Cannot open project", str(exc))
+            return False
+        self._follow(Path(folder))
+        return True
+
+    def _follow(self, folder: Path) -> None:
+        self.table_model.update(SearchSnapshot(folder, {}, None, "empty", (), None, None, None, None))
+        self.snapshot = None
+        self._selection = []
+        self._plot_keys.clear()
+        if not self._model_from_user:
+            self.pad_panel.model = None
+            self._model_mtime = None
+        self.setWindowTitle(f"tuner_app — {folder}")
+        self.follower.follow(folder)
+        self._update_status()
+
+    def _ask_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Keras models (*.keras);;All files (*)")
+        if path:
+            self.open_model(path)
+
+    def open_model(self, path: str | Path, from_user: bool = True) -> bool:
+        try:
+            model = load_model(path)
+        except ModelLoadError as exc:
+            dialogs.show_error(self, "Cannot open model", str(exc))
+            return False
+        self._model_from_user = self._model_from_user or from_user
+        self.pad_panel.set_model(model, path)
+        return True
+
+    def _maybe_load_best_model(self, snapshot: SearchSnapshot) -> None:
+        """Use the project's best model once the engine saved it, unless the user picked one."""
+        if self._model_from_user or not snapshot.test or not snapshot.test.get("model_path"):
+            return
+        path = Path(snapshot.test["model_path"])  # recorded by the engine (its BEST_MODEL_FILE)
+        if not path.is_absolute():
+            path = snapshot.project_dir / path.name
+        if not path.is_file():
+            return
+        mtime = path.stat().st_mtime
+        if mtime != self._model_mtime:
+            self._model_mtime = mtime
+            self.open_model(path, from_user=False)
+
+    # -- search --------------------------------------------------------------------------------
+    def start_search(self, config: SearchConfig) -> None:
+        if self.search_thread is not None:
+            return
+        self.search_thread = SearchThread(config, self)
+        self.search_thread.failed.connect(self._search_failed)
+        self.search_thread.finished.connect(self._search_ended)
+        self.form.set_running(True)
+        self.start_action.setEnabled(False)
+        self.stop_action.setEnabled(True)
+        self._follow(Path(config.project_dir))
+        self.state_label.setText("Starting search: loading TensorFlow and MNIST…")
+        self.search_thread.start()
+
+    def stop_search(self) -> None:
+        if self.search_thread is not None:
+            self.search_thread.cancel()
+            self.state_label.setText("Stopping after the current epoch (finished trials are kept)…")
+
+    def _search_failed(self, title: str, message: str) -> None:
+        dialogs.show_error(self, title, message)
+
+    def _search_ended(self) -> None:
+        self.search_thread = None
+        self.form.set_running(False)
+        self.start_action.setEnabled(True)
+        self.stop_action.setEnabled(False)
+        self.follower.poll()  # fold in the last events now rather than at the next tick
+        self._update_status()
+
+    # -- display -------------------------------------------------------------------------------
+    def on_snapshot(self, snapshot: SearchSnapshot) -> None:
+        self.snapshot = snapshot
+        self.table_model.update(snapshot)
+        if snapshot.device:
+            self.device_label.setText(f"device: {snapshot.device}")
+        self._refresh_plots()
+        self._update_status()
+        self._maybe_load_best_model(snapshot)
+
+    def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        self._selection = [self.proxy.data(index, TRIAL_ID_ROLE) for index in rows]
+        self._refresh_plots()
+
+    def _refresh_plots(self) -> None:
+        """Render only the visible canvas, and only when what it shows changed."""
+        canvas = self.tabs.currentWidget()
+        snapshot = self.snapshot
+        if snapshot is None:
+            key: Any = None
+        elif canvas is self.curves:
+            key = (self.follower_version(), tuple(self._selection))
+        elif canvas is self.progress:
+            key = (best_so_far(snapshot), trial_scores(snapshot))
+        else:
+            key = tuple(weight_decay_points(snapshot))
+        if canvas in self._plot_keys and self._plot_keys[canvas] == key:
+            return
+        self._plot_keys[canvas] = key
+        canvas.render(snapshot, self._selection)
+
+    def follower_version(self) -> int:
+        reader = self.follower._reader
+        return reader.version if reader is not None else -1
+
+    def _update_status(self) -> None:
+        if self.search_thread is not None and self.snapshot is None:
+            return  # keep "Starting search…" until the first event
+        self.state_label.setText(status_text(self.snapshot))
+
+    # -- export --------------------------------------------------------------------------------
+    def _ask_export_csv(self) -> None:
+        if self.snapshot is None or not self.snapshot.trials:
+            dialogs.show_error(self, "Nothing to export", "Open a project with at least one trial first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export results CSV", "trials.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path: str | Path) -> None:
+        try:
+            write_trials_csv(self.snapshot, Path(path))
+        except OSError as exc:
+            dialogs.show_error(self, "Cannot export", str(exc))
+
+    def _ask_save_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save plot as PNG", "plot.png", "PNG images (*.png)")
+        if path:
+            try:
+                self.tabs.currentWidget().save_png(path)
+            except (OSError, ValueError) as exc:
+                dialogs.show_error(self, "Cannot save plot", str(exc))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop a running search cleanly (after its current epoch) before the window goes."""
+        self.follower.stop()
+        if self.search_thread is not None:
+            self.search_thread.cancel()
+            self.statusBar().showMessage("Stopping the search after the current epoch…")
+            self.search_thread.wait()
+        if self.probe is not None:
+            self.probe.wait()
+        super().closeEvent(event)

@@ -1,0 +1,149 @@
+"""The trial table: a QAbstractTableModel over SearchSnapshot rows, updated in place as trials progress.
+
+Why not reset per poll: a reset loses the user's selection and scroll position and repaints every
+cell twice a second. Rows are only appended or marked changed; the model resets only when a new
+hyperparameter column appears (rare: a conditional hyperparameter seen for the first time).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+
+from tuner_app.config import format_duration
+from tuner_app.report import format_mean_std, hyperparameter_names
+from tuner_app.results import SearchSnapshot, TrialRecord
+
+SORT_ROLE = Qt.ItemDataRole.UserRole
+TRIAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+FIXED_HEAD = ("trial", "status")
+FIXED_TAIL = ("val accuracy", "best epoch", "duration")
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class TrialTableModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None):
+        super().__init__(parent)
+        self._names: list[str] = []
+        self._rows: list[TrialRecord] = []
+        self._row_of: dict[str, int] = {}
+        self._text_columns: set[str] = set()
+
+    # -- updates -----------------------------------------------------------------------------
+    def update(self, snapshot: SearchSnapshot) -> None:
+        """Fold in a new snapshot with minimal change notifications."""
+        names = hyperparameter_names(snapshot)
+        if names != self._names:
+            self.beginResetModel()
+            self._names = names
+            self._rows, self._row_of = [], {}
+            self._append(snapshot.trials)
+            self._text_columns = self._find_text_columns()
+            self.endResetModel()
+            return
+        new = [t for t in snapshot.trials if t.trial_id not in self._row_of]
+        for trial in snapshot.trials:
+            row = self._row_of.get(trial.trial_id)
+            if row is not None and self._rows[row] != trial:
+                self._rows[row] = trial
+                self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+        if new:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self._append(new)
+            self.endInsertRows()
+            self._text_columns = self._find_text_columns()
+
+    def _append(self, trials: tuple[TrialRecord, ...] | list[TrialRecord]) -> None:
+        for trial in trials:
+            self._row_of[trial.trial_id] = len(self._rows)
+            self._rows.append(trial)
+
+    def _find_text_columns(self) -> set[str]:
+        return {
+            n
+            for n in self._names
+            if any(isinstance(t.hyperparameters.get(n), str | bool) for t in self._rows)
+        }
+
+    def trial_at(self, row: int) -> TrialRecord:
+        return self._rows[row]
+
+    @property
+    def columns(self) -> list[str]:
+        return [*FIXED_HEAD, *self._names, *FIXED_TAIL]
+
+    # -- Qt model interface --------------------------------------------------------------------
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(FIXED_HEAD) + len(self._names) + len(FIXED_TAIL)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        trial = self._rows[index.row()]
+        column = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(trial, column)
+        if role == SORT_ROLE:
+            return self._sort_key(trial, column)
+        if role == TRIAL_ID_ROLE:
+            return trial.trial_id
+        if role == Qt.ItemDataRole.ToolTipRole and trial.error:
+            return trial.error
+        numeric = column not in FIXED_HEAD and column not in self._text_columns
+        if role == Qt.ItemDataRole.TextAlignmentRole and numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, trial: TrialRecord, column: str) -> str:
+        if column == "trial":
+            return trial.trial_id
+        if column == "status":
+            return trial.status
+        if column == "val accuracy":
+            return format_mean_std(trial)
+        if column == "best epoch":
+            return str(trial.best_epoch or "-")
+        if column == "duration":
+            return format_duration(trial.duration) if trial.duration is not None else "…"
+        value = trial.hyperparameters.get(column)
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return f"{value:.3g}"
+        return str(value)
+
+    def _sort_key(self, trial: TrialRecord, column: str) -> Any:
+        if column == "trial":
+            return float(trial.trial_id) if trial.trial_id.isdigit() else -math.inf
+        if column == "status":
+            return trial.status
+        if column == "val accuracy":
+            return trial.mean if trial.mean is not None else -math.inf
+        if column == "best epoch":
+            return float(trial.best_epoch or -math.inf)
+        if column == "duration":
+            return trial.duration if trial.duration is not None else math.inf
+        value = trial.hyperparameters.get(column)
+        if column in self._text_columns:
+            return "" if value is None else str(value)
+        return float(value) if isinstance(value, int | float) else -math.inf
+
+
+def make_sort_proxy(model: TrialTableModel) -> QSortFilterProxyModel:
+    """A proxy that sorts numbers as numbers (accuracy, learning rate), not as text."""
+    proxy = QSortFilterProxyModel(model)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setDynamicSortFilter(True)
+    return proxy
