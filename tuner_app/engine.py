@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import keras_tuner as kt
 
 from search_spaces import make_hypermodel
 from tuner_app import data as data_module
@@ -55,7 +56,10 @@ class SearchEngine:
         listener: Listener | None = None,
         load_test: Callable[[], data_module.Split] | None = None,
         worker: str | None = None,
+        hypermodel: kt.HyperModel | None = None,
     ):
+        """`hypermodel` replaces the family's own (bring your own search space);
+        `load_test` replaces the held-out MNIST test images for the final evaluation."""
         self.config = config.validated()
         self.listener = listener
         self.budget = Budget(
@@ -68,6 +72,7 @@ class SearchEngine:
         self.writer = ResultsWriter(self.project_dir, worker=self.worker)
         self._data: data_module.Mnist | None = None
         self._load_test = load_test
+        self._hypermodel = hypermodel
 
     def cancel(self) -> None:
         """Ask the search to stop after the current epoch; finished trials are kept."""
@@ -138,7 +143,7 @@ class SearchEngine:
         if jit is None:  # "auto": XLA measured slower on CPUs here, Keras's default on GPUs
             jit = "auto" if device.startswith("GPU") else False
         kwargs: dict[str, Any] = dict(
-            hypermodel=make_hypermodel(config.family, config.space, jit_compile=jit),
+            hypermodel=self._hypermodel or make_hypermodel(config.family, config.space, jit_compile=jit),
             objective="val_accuracy",
             seed=config.seed,
             executions_per_trial=config.executions,
@@ -172,28 +177,35 @@ class SearchEngine:
     def _finish(self, tuner, state: str, reason: str) -> SearchOutcome:
         """Evaluate the best model once on the test set, save it, write the summary."""
         best_path, test_acc, test_loss = None, None, None
-        best_trials = tuner.oracle.get_best_trials(1)
-        if best_trials:
-            trial = best_trials[0]
-            with warnings.catch_warnings():  # the checkpoint's optimizer state is not needed
-                warnings.simplefilter("ignore", UserWarning)
-                model = tuner.load_model(trial)
-            test = self._load_test() if self._load_test else data_module.held_out_test(self._data)
-            test_loss, test_acc = (float(v) for v in model.evaluate(test.x, test.y, verbose=0))
-            best_path = self.project_dir / BEST_MODEL_FILE
-            tmp = best_path.with_name(f".{BEST_MODEL_FILE}.tmp.keras")
-            model.save(tmp)
-            os.replace(tmp, best_path)
-            self._emit(
-                "test_evaluated",
-                trial_id=trial.trial_id,
-                test_accuracy=test_acc,
-                test_loss=test_loss,
-                test_size=len(test),
-                model_path=str(best_path),
-                parameters=int(model.count_params()),
-            )
+        # KerasTuner pads get_best_trials with unfinished trials: keep completed ones only.
+        best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
+        if best:
+            try:
+                best_path, test_acc, test_loss = self._evaluate_and_save(tuner, best[0])
+            except Exception as exc:  # a broken checkpoint must not lose the search's records
+                self._emit("test_failed", trial_id=best[0].trial_id, error=format_exception(exc))
         self._emit("search_finished", state=state, reason=reason, elapsed=self.budget.elapsed())
         write_summary(read_results(self.project_dir))
         keras.backend.clear_session()
         return SearchOutcome(state, reason, self.project_dir, best_path, test_acc, test_loss)
+
+    def _evaluate_and_save(self, tuner, trial) -> tuple[Path, float, float]:
+        with warnings.catch_warnings():  # the checkpoint's optimizer state is not needed
+            warnings.simplefilter("ignore", UserWarning)
+            model = tuner.load_model(trial)
+        test = self._load_test() if self._load_test else data_module.held_out_test(self._data)
+        test_loss, test_acc = (float(v) for v in model.evaluate(test.x, test.y, verbose=0))
+        best_path = self.project_dir / BEST_MODEL_FILE
+        tmp = best_path.with_name(f".{BEST_MODEL_FILE}.tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, best_path)
+        self._emit(
+            "test_evaluated",
+            trial_id=trial.trial_id,
+            test_accuracy=test_acc,
+            test_loss=test_loss,
+            test_size=len(test),
+            model_path=str(best_path),
+            parameters=int(model.count_params()),
+        )
+        return best_path, test_acc, test_loss

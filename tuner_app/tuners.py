@@ -135,7 +135,12 @@ class RecordingMixin:
             raise StopSearch(reason)
 
     def on_trial_end(self, trial: kt.engine.trial.Trial) -> None:
-        super().on_trial_end(trial)  # the oracle scores it, may mark it FAILED or retry it
+        try:  # the oracle scores it, may mark it FAILED, retry it, or end the search
+            super().on_trial_end(trial)
+        finally:
+            self._record_trial_end(trial)
+
+    def _record_trial_end(self, trial: kt.engine.trial.Trial) -> None:
         ended = self.oracle.get_trial(trial.trial_id)
         status = str(ended.status).lower()
         score = ended.score if ended.score is not None and math.isfinite(ended.score) else None

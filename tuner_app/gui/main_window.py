@@ -178,9 +178,7 @@ class MainWindow(QMainWindow):
         self.snapshot = None
         self._selection = []
         self._plot_keys.clear()
-        if not self._model_from_user:
-            self.pad_panel.model = None
-            self._model_mtime = None
+        self._model_mtime = None  # the pad keeps its model until this project saves a better one
         self.setWindowTitle(f"tuner_app — {folder}")
         self.follower.follow(folder)
         self._update_status()

@@ -1,0 +1,175 @@
+"""Real KerasTuner searches on small real MNIST subsets, through the engine."""
+
+from __future__ import annotations
+
+import threading
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+from tuner_app import data
+from tuner_app.config import SearchConfig
+from tuner_app.engine import BEST_MODEL_FILE, ProjectDirError, SearchEngine, SearchError
+from tuner_app.report import SUMMARY_JSON, TRIALS_CSV
+from tuner_app.results import read_results
+
+
+def config(tmp_path, small_npz, **changes) -> SearchConfig:
+    base = dict(
+        family="dense",
+        tuner="random",
+        max_trials=2,
+        epochs=2,
+        subset=1500,
+        data_path=small_npz,
+        project_dir=tmp_path / "project",
+    )
+    base.update(changes)
+    return SearchConfig(**base)
+
+
+def test_search_records_every_epoch_of_every_replicate(tmp_path, small_npz):
+    test_reads = []
+
+    def load_test():
+        # Provably after model selection: every trial has ended when the test set is first read.
+        snapshot = read_results(tmp_path / "project")
+        test_reads.append([t.status for t in snapshot.trials])
+        return data.held_out_test(data.load_mnist(small_npz))
+
+    engine = SearchEngine(config(tmp_path, small_npz, executions=2), load_test=load_test)
+    outcome = engine.run()
+
+    assert outcome.state == "finished"
+    snapshot = read_results(tmp_path / "project")
+    assert len(snapshot.trials) == 2
+    for trial in snapshot.trials:
+        assert trial.status == "completed"
+        assert len(trial.executions) == 2
+        assert [[e.epoch for e in curve] for curve in trial.executions] == [[0, 1], [0, 1]]
+        for curve in trial.executions:
+            for record in curve:
+                assert set(record.metrics) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+        assert len(trial.execution_scores) == 2
+        assert trial.std == pytest.approx(np.std(trial.execution_scores, ddof=1))
+    assert test_reads == [["completed", "completed"]], "the test set is read once, after the search"
+
+    assert outcome.best_model_path == tmp_path / "project" / BEST_MODEL_FILE
+    model = keras.models.load_model(outcome.best_model_path)  # plain Keras, no custom objects
+    x_test = data.held_out_test(data.load_mnist(small_npz))
+    _, accuracy = model.evaluate(x_test.x, x_test.y, verbose=0)
+    assert accuracy == pytest.approx(outcome.test_accuracy, abs=1e-6)
+    assert snapshot.test["test_accuracy"] == pytest.approx(outcome.test_accuracy)
+    assert snapshot.test["test_size"] == 1000
+    assert (tmp_path / "project" / SUMMARY_JSON).is_file()
+    assert (tmp_path / "project" / TRIALS_CSV).read_text().count("\n") == 3
+
+
+class DivergingOrNot(kt.HyperModel):
+    """Learning rate 1e30 drives the loss to NaN; 0.05 trains normally."""
+
+    def build(self, hp):
+        model = keras.Sequential(
+            [
+                keras.Input((28, 28)),
+                keras.layers.Flatten(),
+                keras.layers.Dense(64, "relu"),
+                keras.layers.Dense(10, "softmax"),
+            ]
+        )
+        lr = hp.Choice("learning_rate", [1e30, 0.05])
+        model.compile(
+            optimizer=keras.optimizers.SGD(lr),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        return model
+
+
+def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path, small_npz):
+    cfg = config(tmp_path, small_npz, tuner="grid", max_trials=2, epochs=2)
+    outcome = SearchEngine(cfg, hypermodel=DivergingOrNot()).run()
+    trials = {t.hyperparameters["learning_rate"]: t for t in read_results(cfg.project_dir).trials}
+    assert trials[1e30].status == "failed"
+    assert "diverged" in trials[1e30].error
+    assert trials[0.05].status == "completed"
+    assert outcome.state == "finished" and outcome.test_accuracy > 0.5
+
+
+def test_consecutive_failure_limit_ends_the_search_but_keeps_results(tmp_path, small_npz):
+    class AlwaysDiverges(DivergingOrNot):
+        def build(self, hp):
+            hp.Fixed("learning_rate", 1e30)
+            hp.Int("distinct_trials", 0, 1000)
+            return super().build(hp)
+
+    cfg = config(tmp_path, small_npz, max_trials=5, max_failures=2, epochs=1)
+    with pytest.raises(SearchError, match="consecutive failures"):
+        SearchEngine(cfg, hypermodel=AlwaysDiverges()).run()
+    snapshot = read_results(cfg.project_dir)
+    assert snapshot.state == "failed"
+    assert [t.status for t in snapshot.trials] == ["failed", "failed"]
+
+
+def test_cancel_from_another_thread_keeps_finished_trials(tmp_path, small_npz):
+    engine: SearchEngine
+
+    def listener(event):
+        if event["event"] == "trial_finished":
+            threading.Thread(target=engine.cancel).start()
+
+    engine = SearchEngine(config(tmp_path, small_npz, max_trials=5, epochs=2), listener=listener)
+    outcome = engine.run()
+    snapshot = read_results(engine.project_dir)
+    assert outcome.state == "stopped" and "user" in outcome.reason
+    completed = snapshot.completed()
+    assert 1 <= len(completed) < 5
+    assert outcome.best_model_path is not None
+
+
+def test_target_and_time_limit_stop_cleanly(tmp_path, small_npz):
+    target = SearchEngine(config(tmp_path, small_npz, max_trials=5, target=0.1)).run()
+    assert "target reached" in target.reason
+    assert len(read_results(tmp_path / "project").trials) == 1
+
+    quick = config(tmp_path, small_npz, max_trials=5, time_limit_s=1e-3, project_dir=tmp_path / "t")
+    timed = SearchEngine(quick).run()
+    assert "time limit" in timed.reason
+    assert timed.best_model_path is None
+
+
+def test_resume_completes_the_budget_and_keeps_trials(tmp_path, small_npz):
+    first = SearchEngine(config(tmp_path, small_npz, max_trials=2, epochs=1)).run()
+    before = {t.trial_id: t.mean for t in read_results(first.project_dir).completed()}
+    with pytest.raises(ProjectDirError, match="--resume"):
+        SearchEngine(config(tmp_path, small_npz, max_trials=3, epochs=1)).run()
+    SearchEngine(config(tmp_path, small_npz, max_trials=3, epochs=1, resume=True)).run()
+    after = {t.trial_id: t.mean for t in read_results(first.project_dir).completed()}
+    assert len(after) == 3
+    assert {k: after[k] for k in before} == before
+
+
+@pytest.mark.parametrize("tuner", ["hyperband", "bayesian"])
+def test_other_tuners_run(tmp_path, small_npz, tuner):
+    outcome = SearchEngine(config(tmp_path, small_npz, tuner=tuner, max_trials=3, epochs=2)).run()
+    snapshot = read_results(outcome.project_dir)
+    assert 1 <= len(snapshot.completed()) <= 3
+    assert outcome.test_accuracy is not None
+
+
+def test_weight_decay_seed_grid_reports_mean_and_std_per_factor(tmp_path, small_npz):
+    cfg = config(
+        tmp_path, small_npz, family="weight_decay", space="seed", tuner="grid",
+        executions=3, epochs=1, max_trials=None, subset=1000,
+    )  # fmt: skip
+    SearchEngine(cfg).run()
+    trials = read_results(cfg.project_dir).completed()
+    assert len(trials) == 5
+    assert sorted(t.hyperparameters["l2"] for t in trials) == pytest.approx(
+        [1e-6, 5.623413e-6, 3.162278e-5, 1.778279e-4, 1e-3]
+    )
+    for trial in trials:
+        assert len(trial.execution_scores) == 3
+        assert trial.std is not None and trial.std >= 0
