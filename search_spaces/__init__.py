@@ -1,26 +1,36 @@
-"""KerasTuner search spaces (HyperModels) for MNIST, by family name."""
+"""KerasTuner search spaces (HyperModels) for MNIST, by family name.
+
+The registry names classes by path and imports them on demand, so listing the families (for
+`--help` or a usage error) does not pay for importing TensorFlow.
+"""
 
 from __future__ import annotations
 
-from search_spaces._common import SPACES, MnistHyperModel
-from search_spaces.conv import ConvHyperModel
-from search_spaces.dense import DenseHyperModel
-from search_spaces.weight_decay import WeightDecayHyperModel
+import importlib
+from typing import TYPE_CHECKING, Any
 
-FAMILIES: dict[str, type[MnistHyperModel]] = {
-    "dense": DenseHyperModel,
-    "weight_decay": WeightDecayHyperModel,
-    "conv": ConvHyperModel,
+if TYPE_CHECKING:
+    from search_spaces._common import MnistHyperModel
+
+FAMILIES: dict[str, str] = {
+    "dense": "search_spaces.dense:DenseHyperModel",
+    "weight_decay": "search_spaces.weight_decay:WeightDecayHyperModel",
+    "conv": "search_spaces.conv:ConvHyperModel",
 }
+SPACES = ("full", "seed")
 
 
-def make_hypermodel(family: str, space: str = "full", **kwargs) -> MnistHyperModel:
-    """The family's HyperModel; raises KeyError naming the known families for an unknown one."""
+def hypermodel_class(family: str) -> type[MnistHyperModel]:
+    """The family's HyperModel class; raises KeyError naming the known families."""
     try:
-        cls = FAMILIES[family]
+        module_name, class_name = FAMILIES[family].split(":")
     except KeyError:
         raise KeyError(f"Unknown family {family!r}; choose one of {', '.join(FAMILIES)}.") from None
-    return cls(space=space, **kwargs)
+    return getattr(importlib.import_module(module_name), class_name)
 
 
-__all__ = ["FAMILIES", "SPACES", "MnistHyperModel", "make_hypermodel"]
+def make_hypermodel(family: str, space: str = "full", **kwargs: Any) -> MnistHyperModel:
+    return hypermodel_class(family)(space=space, **kwargs)
+
+
+__all__ = ["FAMILIES", "SPACES", "hypermodel_class", "make_hypermodel"]

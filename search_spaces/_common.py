@@ -9,7 +9,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-SPACES = ("full", "seed")
+from search_spaces import SPACES
 
 
 class Space:
@@ -72,9 +72,7 @@ class MnistHyperModel(kt.HyperModel):
         return space.get("batch_size", lambda: space.hp.Choice("batch_size", self.BATCH_SIZES))
 
     def lr_schedule(self, space: Space) -> str:
-        return space.get(
-            "lr_schedule", lambda: space.hp.Choice("lr_schedule", ["constant", "cosine"])
-        )
+        return space.get("lr_schedule", lambda: space.hp.Choice("lr_schedule", ["constant", "cosine"]))
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any):
         space = self.space_for(hp)

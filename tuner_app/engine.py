@@ -92,11 +92,22 @@ class SearchEngine:
                     f"Nothing to resume in {self.project_dir}: it holds no search. "
                     "Drop --resume to start a new one there."
                 )
+            if log.exists():
+                self._check_same_search(read_results(self.project_dir).config)
         elif log.exists():
             raise ProjectDirError(
                 f"{self.project_dir} already holds a search. Pass --resume to continue it, or "
                 "choose a new folder with --project-dir."
             )
+
+    def _check_same_search(self, recorded: dict[str, Any]) -> None:
+        current = self.config.to_json()
+        for key in ("family", "tuner", "space", "executions", "seed"):
+            if key in recorded and recorded[key] != current[key]:
+                raise ProjectDirError(
+                    f"{self.project_dir} holds a search with {key} = {recorded[key]!r}, not "
+                    f"{current[key]!r}; resume it with the same settings or use a new --project-dir."
+                )
 
     def run(self) -> SearchOutcome:
         config = self.config

@@ -173,6 +173,8 @@ def config_from_args(args: argparse.Namespace):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a message on bad usage
+    if args.resume:
+        _fill_from_recorded_config(parser, args, argv)
 
     from tuner_app.config import ConfigError
     from tuner_app.data import DataError
@@ -208,6 +210,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress.close()
     print_summary(read_results(config.project_dir), outcome)
     return EXIT_INTERRUPTED if interrupted() else EXIT_OK
+
+
+# Settings that define a search: a resumed search keeps the recorded ones unless given again.
+RESUMED_SETTINGS = (
+    "family", "tuner", "space", "executions", "epochs", "subset", "validation_size", "seed",
+    "data", "max_trials", "max_failures", "max_retries",
+)  # fmt: skip
+
+
+def _fill_from_recorded_config(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str] | None
+) -> None:
+    """`--resume --project-dir DIR` alone continues DIR's search with its recorded settings."""
+    from tuner_app.config import default_project_dir
+    from tuner_app.results import ResultsError, read_results
+
+    project = args.project_dir or default_project_dir(args.family, args.tuner)
+    try:
+        recorded = dict(read_results(project).config)
+    except ResultsError:
+        return  # the engine explains that there is nothing to resume
+    recorded["data"] = recorded.get("data_path")
+    explicit = argparse.ArgumentParser(add_help=False)
+    for action in parser._actions:
+        if action.option_strings and action.dest != "help":
+            explicit._add_action(_without_default(action))
+    given = vars(explicit.parse_known_args(argv)[0])
+    for name in RESUMED_SETTINGS:
+        if name not in given and name in recorded:
+            value = recorded[name]
+            setattr(args, name, Path(value) if name == "data" and value else value)
+    args.project_dir = Path(project)
+
+
+def _without_default(action: argparse.Action) -> argparse.Action:
+    import copy
+
+    clone = copy.copy(action)
+    clone.default = argparse.SUPPRESS
+    clone.required = False
+    return clone
 
 
 def _stop_on_signals(engine: SearchEngine) -> Callable[[], bool]:

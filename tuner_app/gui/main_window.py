@@ -31,7 +31,7 @@ from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import LaunchForm
 from tuner_app.gui.pad_panel import PadPanel
 from tuner_app.gui.plots import CurvesCanvas, PlotCanvas, ProgressCanvas, WeightDecayCanvas
-from tuner_app.gui.runner import SearchThread
+from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
 from tuner_app.gui.status import status_text
 from tuner_app.gui.trial_model import TRIAL_ID_ROLE, TrialTableModel, make_sort_proxy
 from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("tuner_app — KerasTuner on MNIST")
         self.snapshot: SearchSnapshot | None = None
-        self.search_thread: SearchThread | None = None
+        self.search_thread: SearchThread | SearchProcess | None = None
         self._selection: list[str] = []
         self._plot_keys: dict[PlotCanvas, Any] = {}
         self._model_from_user = False
@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
     def start_search(self, config: SearchConfig) -> None:
         if self.search_thread is not None:
             return
-        self.search_thread = SearchThread(config, self)
+        self.search_thread = make_runner(config, self)
         self.search_thread.failed.connect(self._search_failed)
         self.search_thread.finished.connect(self._search_ended)
         self.form.set_running(True)

@@ -21,7 +21,9 @@ class PlotCanvas(FigureCanvasQTAgg):
     """A figure in a widget; subclasses fill `draw_snapshot`."""
 
     def __init__(self, parent=None, size: tuple[float, float] = (6.0, 4.0)):
-        self.figure = Figure(figsize=size, layout="constrained")
+        # Fixed margins, not constrained layout: layout solving measured ~70 ms of each redraw here.
+        self.figure = Figure(figsize=size)
+        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.15, wspace=0.22)
         super().__init__(self.figure)
         self.setParent(parent)
         self.renders = 0  # how many times data was drawn: lets tests and the benchmark check for storms

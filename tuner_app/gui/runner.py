@@ -1,4 +1,4 @@
-"""Runs SearchEngine(config).run() off the GUI thread; Stop calls engine.cancel().
+"""Runs a search off the GUI thread: in a child process (default) or a QThread; Stop = engine.cancel().
 
 Why a QThread and no engine callbacks into widgets: the engine writes the results store and the
 window follows the store (tuner_app.gui.follower), exactly as it follows a headless CLI run, so the
@@ -7,11 +7,13 @@ only cross-thread traffic is `finished`/`failed` once at the end.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import traceback
+from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QThread, Signal
 
 from tuner_app.config import ConfigError, SearchConfig
 from tuner_app.data import DataError
@@ -63,3 +65,98 @@ def _expected(exc: Exception) -> bool:
     engine = sys.modules.get("tuner_app.engine")
     search_error = getattr(engine, "SearchError", DataError)
     return isinstance(exc, DataError | ConfigError | ResultsError | search_error)
+
+
+# -- child process ---------------------------------------------------------------------------------
+EXIT_MESSAGES = {1: "The search failed.", 2: "The search could not start."}
+
+
+def config_to_argv(config: SearchConfig) -> list[str]:
+    """The `python -m tuner_app.search` arguments that rebuild `config` in a child process."""
+    argv = ["--family", config.family, "--tuner", config.tuner, "--space", config.space,
+            "--epochs", str(config.epochs), "--executions", str(config.executions),
+            "--validation-size", str(config.validation_size), "--seed", str(config.seed),
+            "--max-failures", str(config.max_failures), "--max-retries", str(config.max_retries),
+            "--jit-compile", config.jit_compile, "--strategy", config.strategy,
+            "--project-dir", str(config.project_dir), "--quiet"]  # fmt: skip
+    optional = (
+        ("--max-trials", config.max_trials),
+        ("--time-limit", config.time_limit_s),
+        ("--target", config.target),
+        ("--subset", config.subset),
+        ("--data", config.data_path),
+    )
+    argv += [item for flag, value in optional if value is not None for item in (flag, str(value))]
+    for flag, on in (("--resume", config.resume), ("--tensorboard", config.tensorboard),
+                     ("--mixed-precision", config.mixed_precision)):  # fmt: skip
+        if on:
+            argv.append(flag)
+    return argv
+
+
+class SearchProcess(QObject):
+    """Runs the search as `python -m tuner_app.search --quiet` in a child process (QProcess).
+
+    Why: measured on 2 CPU cores, TensorFlow training in a thread of the window's process holds the
+    GIL long enough to freeze the window for 200-700 ms at a time; a child process cannot. Stop sends
+    SIGTERM, which the CLI turns into engine.cancel() (stop after the current epoch, trials kept).
+    Same signals as SearchThread.
+    """
+
+    succeeded = Signal(str, str)
+    failed = Signal(str, str)
+    finished = Signal()
+
+    def __init__(self, config: SearchConfig, parent: QObject | None = None):
+        super().__init__(parent)
+        self.config = config
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
+        self.process.finished.connect(self._ended)
+        self.process.errorOccurred.connect(self._error)
+        self._reported = False
+
+    def start(self) -> None:
+        root = Path(__file__).resolve().parents[2]
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+        self.process.setProcessEnvironment(env)
+        self.process.start(sys.executable, ["-m", "tuner_app.search", *config_to_argv(self.config)])
+
+    def cancel(self) -> None:
+        if self.process.state() != QProcess.ProcessState.NotRunning:
+            self.process.terminate()  # SIGTERM: the CLI stops after the current epoch
+
+    def isRunning(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def wait(self, msecs: int = -1) -> bool:
+        return self.process.waitForFinished(msecs)
+
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._reported = True
+            self.failed.emit(
+                "Search failed", f"Could not start {sys.executable}: {self.process.errorString()}"
+            )
+            self.finished.emit()
+
+    def _ended(self, code: int, status: QProcess.ExitStatus) -> None:
+        if self._reported:
+            return
+        stderr = bytes(self.process.readAllStandardError().data()).decode(errors="replace")
+        errors = [line[len("error: ") :] for line in stderr.splitlines() if line.startswith("error: ")]
+        if status == QProcess.ExitStatus.CrashExit:
+            self.failed.emit("Search failed", "The search process crashed; finished trials are kept.")
+        elif code in EXIT_MESSAGES:
+            self.failed.emit("Search failed", errors[-1] if errors else EXIT_MESSAGES[code])
+        else:
+            self.succeeded.emit("stopped" if code == 130 else "finished", "")
+        self.finished.emit()
+
+
+def make_runner(config: SearchConfig, parent: QObject | None = None) -> SearchThread | SearchProcess:
+    """A child process by default (measured responsive); TUNER_APP_ENGINE=thread runs it in-process."""
+    if os.environ.get("TUNER_APP_ENGINE", "process") == "thread":
+        return SearchThread(config, parent)
+    return SearchProcess(config, parent)
