@@ -48,9 +48,10 @@ class ConvHyperModel(MnistHyperModel):
             x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
             x = keras.layers.RandomZoom(0.1, fill_mode="constant")(x)
         for i in range(blocks):
-            filters = space.get(f"filters_{i}", lambda i=i: hp.Choice(f"filters_{i}", [16, 32, 64, 128]))
-            kernel = space.get(f"kernel_{i}", lambda i=i: hp.Choice(f"kernel_{i}", [3, 5]))
-            double = space.get(f"double_{i}", lambda i=i: hp.Boolean(f"double_{i}"))
+            with hp.conditional_scope("conv_blocks", list(range(i + 1, 4))):
+                filters = space.get(f"filters_{i}", lambda i=i: hp.Choice(f"filters_{i}", [16, 32, 64, 128]))
+                kernel = space.get(f"kernel_{i}", lambda i=i: hp.Choice(f"kernel_{i}", [3, 5]))
+                double = space.get(f"double_{i}", lambda i=i: hp.Boolean(f"double_{i}"))
             for _ in range(2 if double else 1):
                 # The seed's single "valid" convolutions in the first two blocks; "same" elsewhere
                 # keeps any three blocks from shrinking a 28x28 map to nothing.

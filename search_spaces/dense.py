@@ -36,7 +36,9 @@ class DenseHyperModel(MnistHyperModel):
         inputs = keras.Input(shape=(28, 28), name="image")
         x = keras.layers.Flatten()(inputs)
         for i in range(num_layers):
-            units = space.get(f"units_{i}", lambda i=i: hp.Int(f"units_{i}", 32, 512, step=32))
+            # Conditional on the depth: a shallow trial records no units for layers it lacks.
+            with hp.conditional_scope("num_layers", list(range(i + 1, 4))):
+                units = space.get(f"units_{i}", lambda i=i: hp.Int(f"units_{i}", 32, 512, step=32))
             x = keras.layers.Dense(units, activation=activation)(x)
             if dropout:
                 x = keras.layers.Dropout(dropout)(x)
