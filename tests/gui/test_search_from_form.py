@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tuner_app.results import read_results
 
 
@@ -35,7 +37,9 @@ def test_search_from_the_form_fills_table_and_curves(window, qtbot, tmp_path: Pa
     assert window.pad_panel.model is not None  # best model picked up when the engine saved it
 
 
-def test_stop_keeps_finished_trials(window, qtbot, tmp_path: Path, dialogs) -> None:
+@pytest.mark.parametrize("engine", ["process", "thread"])
+def test_stop_keeps_finished_trials(window, qtbot, tmp_path: Path, dialogs, monkeypatch, engine: str) -> None:
+    monkeypatch.setenv("TUNER_APP_ENGINE", engine)  # child process (default) and in-process QThread
     project = tmp_path / "gui-stop"
     start(window, project, trials=50, epochs=3)
     qtbot.waitUntil(

@@ -6,6 +6,7 @@ the core's ResultsReader, whether the search runs in this process (SearchThread)
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,12 @@ from tuner_app.predict import ModelLoadError, load_model
 from tuner_app.report import write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, read_results
 
+PLOT_INTERVAL_S = 2.0
+
 
 class DeviceProbe(QThread):
-    """Imports the backend and names the device off the GUI thread (TensorFlow takes seconds to load)."""
+    """Names the device off the GUI thread. Off by default: importing TensorFlow in the window's
+    process measured 0.7 s event-loop stalls even from a thread; the search's snapshot names it."""
 
     found = Signal(str)
 
@@ -58,7 +62,7 @@ class DeviceProbe(QThread):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, probe_device: bool = True):
+    def __init__(self, probe_device: bool = False):
         super().__init__()
         self.setWindowTitle("tuner_app — KerasTuner on MNIST")
         self.snapshot: SearchSnapshot | None = None
@@ -94,13 +98,17 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(lambda _i: self._refresh_plots())
         self._build_layout()
         self._build_menus()
-        self.device_label = QLabel("device: …")
+        self.device_label = QLabel("device: named by the search when it starts")
         self.state_label = QLabel("No project open")
         self.statusBar().addWidget(self.state_label, 1)
         self.statusBar().addPermanentWidget(self.device_label)
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._update_status)
         self._clock.start(1000)
+        self._plot_timer = QTimer(self)
+        self._plot_timer.setSingleShot(True)
+        self._plot_timer.timeout.connect(self._refresh_plots)
+        self._last_plot = 0.0
         self.probe: DeviceProbe | None = None
         if probe_device:
             self.probe = DeviceProbe(self)
@@ -240,6 +248,7 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(True)
         self.stop_action.setEnabled(False)
         self.follower.poll()  # fold in the last events now rather than at the next tick
+        self._refresh_plots()
         self._update_status()
 
     # -- display -------------------------------------------------------------------------------
@@ -248,9 +257,19 @@ class MainWindow(QMainWindow):
         self.table_model.update(snapshot)
         if snapshot.device:
             self.device_label.setText(f"device: {snapshot.device}")
-        self._refresh_plots()
+        self._schedule_plots()
         self._update_status()
         self._maybe_load_best_model(snapshot)
+
+    def _schedule_plots(self) -> None:
+        """At most one plot redraw per PLOT_INTERVAL_S while data streams in (a redraw costs ~0.1 s)."""
+        if self._plot_timer.isActive():
+            return
+        wait = PLOT_INTERVAL_S - (time.monotonic() - self._last_plot)
+        if wait <= 0 or not self._plot_keys:  # a newly opened project is drawn at once
+            self._refresh_plots()
+        else:
+            self._plot_timer.start(int(wait * 1000))
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -259,6 +278,7 @@ class MainWindow(QMainWindow):
 
     def _refresh_plots(self) -> None:
         """Render only the visible canvas, and only when what it shows changed."""
+        self._plot_timer.stop()
         canvas = self.tabs.currentWidget()
         snapshot = self.snapshot
         if snapshot is None:
@@ -272,6 +292,7 @@ class MainWindow(QMainWindow):
         if canvas in self._plot_keys and self._plot_keys[canvas] == key:
             return
         self._plot_keys[canvas] = key
+        self._last_plot = time.monotonic()
         canvas.render(snapshot, self._selection)
 
     def follower_version(self) -> int:

@@ -115,6 +115,7 @@ class SearchProcess(QObject):
         self.process.finished.connect(self._ended)
         self.process.errorOccurred.connect(self._error)
         self._reported = False
+        self._cancelled = False
 
     def start(self) -> None:
         root = Path(__file__).resolve().parents[2]
@@ -124,6 +125,9 @@ class SearchProcess(QObject):
         self.process.start(sys.executable, ["-m", "tuner_app.search", *config_to_argv(self.config)])
 
     def cancel(self) -> None:
+        self._cancelled = True
+        if self.process.state() == QProcess.ProcessState.Starting:
+            self.process.waitForStarted(5000)
         if self.process.state() != QProcess.ProcessState.NotRunning:
             self.process.terminate()  # SIGTERM: the CLI stops after the current epoch
 
@@ -146,7 +150,9 @@ class SearchProcess(QObject):
             return
         stderr = bytes(self.process.readAllStandardError().data()).decode(errors="replace")
         errors = [line[len("error: ") :] for line in stderr.splitlines() if line.startswith("error: ")]
-        if status == QProcess.ExitStatus.CrashExit:
+        if status == QProcess.ExitStatus.CrashExit and self._cancelled:
+            self.succeeded.emit("stopped", "stopped before the search had started")  # SIGTERM came first
+        elif status == QProcess.ExitStatus.CrashExit:
             self.failed.emit("Search failed", "The search process crashed; finished trials are kept.")
         elif code in EXIT_MESSAGES:
             self.failed.emit("Search failed", errors[-1] if errors else EXIT_MESSAGES[code])
