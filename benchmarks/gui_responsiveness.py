@@ -192,7 +192,7 @@ def main() -> int:
             "trials": args.trials,
             "epochs": args.epochs,
             "subset": args.subset,
-            "engine": "QThread in the window's process",
+            "engine": ENGINE_LABEL[os.environ.get("TUNER_APP_ENGINE", "process")],
         },
         "event_loop_first_search": first | {"search_s": round(first_s, 1)},
         "event_loop_second_search_with_drawing": second | {"search_s": round(second_s, 1)},
