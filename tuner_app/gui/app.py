@@ -25,7 +25,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--project", type=Path, help="open (and follow) this project folder")
     parser.add_argument("--model", type=Path, help="use this .keras model on the drawing pad")
     parser.add_argument("--demo-digit", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--demo-select", help=argparse.SUPPRESS)  # comma-separated trial ids to plot
     return parser
 
 
