@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from search_spaces import FAMILIES, SPACES
 TUNERS = ("random", "bayesian", "hyperband", "grid")
 JIT_CHOICES = ("auto", "on", "off")
 STRATEGIES = ("none", "mirrored")
+ROLES = ("standalone", "chief", "worker")
 DEFAULT_PROJECT_ROOT = Path("projects")
 
 
@@ -80,6 +83,10 @@ class SearchConfig:
     mixed_precision: bool = False
     jit_compile: str = "auto"
     strategy: str = "none"
+    role: str = "standalone"
+    oracle: str = "127.0.0.1:8000"
+    worker_id: str | None = None
+    worker_timeout_s: float = 60.0
 
     def validated(self) -> SearchConfig:
         """Return a copy with defaults filled in, or raise ConfigError naming the bad setting."""
@@ -91,6 +98,19 @@ class SearchConfig:
             raise ConfigError(f"Unknown space {self.space!r}; choose one of {', '.join(SPACES)}.")
         if self.jit_compile not in JIT_CHOICES:
             raise ConfigError(f"--jit-compile must be one of {', '.join(JIT_CHOICES)}.")
+        if self.role not in ROLES:
+            raise ConfigError(f"--role must be one of {', '.join(ROLES)}.")
+        if self.role != "standalone":
+            from tuner_app.distributed import parse_address
+
+            try:
+                parse_address(self.oracle)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        if self.role == "worker" and self.worker_id and "chief" in self.worker_id:
+            raise ConfigError("--worker-id must not contain 'chief' (KerasTuner reserves it).")
+        if self.worker_timeout_s <= 0:
+            raise ConfigError("--worker-timeout must be positive.")
         if self.strategy not in STRATEGIES:
             raise ConfigError(f"--strategy must be one of {', '.join(STRATEGIES)}.")
         for name, value, flag in (
@@ -114,7 +134,10 @@ class SearchConfig:
         if self.data_path is not None and not Path(self.data_path).is_file():
             raise ConfigError(f"Data file {self.data_path} does not exist. Check the path passed to --data.")
         project = self.project_dir or default_project_dir(self.family, self.tuner)
-        return dataclasses.replace(self, project_dir=Path(project))
+        worker_id = self.worker_id
+        if self.role == "worker" and not worker_id:
+            worker_id = f"worker-{socket.gethostname()}-{os.getpid()}"
+        return dataclasses.replace(self, project_dir=Path(project), worker_id=worker_id)
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

@@ -7,6 +7,9 @@ never see them.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import warnings
 from collections.abc import Callable
@@ -21,6 +24,14 @@ from search_spaces import make_hypermodel
 from tuner_app import data as data_module
 from tuner_app.config import SearchConfig
 from tuner_app.device import configure_device
+from tuner_app.distributed import (
+    CHIEF_WAIT_S,
+    Heartbeat,
+    check_port_free,
+    configure_environment,
+    serve_chief,
+    wait_for_chief,
+)
 from tuner_app.report import write_summary
 from tuner_app.results import RESULTS_FILE, ResultsWriter, read_results
 from tuner_app.tuners import Budget, StopSearch, format_exception, make_tuner
@@ -63,12 +74,14 @@ class SearchEngine:
         self.config = config.validated()
         self.listener = listener
         self.budget = Budget(
-            max_trials=self.config.max_trials,
+            # In distributed mode the chief's oracle alone counts trials.
+            max_trials=self.config.max_trials if self.config.role == "standalone" else None,
             time_limit_s=self.config.time_limit_s,
             target=self.config.target,
         )
         self.project_dir = Path(self.config.project_dir)
-        self.worker = worker or os.environ.get("KERASTUNER_TUNER_ID", "main")
+        default_worker = {"chief": "chief", "worker": self.config.worker_id}.get(self.config.role)
+        self.worker = worker or default_worker or os.environ.get("KERASTUNER_TUNER_ID", "main")
         self.writer = ResultsWriter(self.project_dir, worker=self.worker)
         self._data: data_module.Mnist | None = None
         self._load_test = load_test
@@ -86,6 +99,8 @@ class SearchEngine:
     def check_project_dir(self) -> None:
         """Refuse to overwrite an earlier search unless asked to resume it."""
         log = self.project_dir / RESULTS_FILE
+        if self.config.role == "worker":
+            return  # workers join the chief's project folder
         if self.config.resume:
             if not log.exists() and not (self.project_dir / KERAS_TUNER_SUBDIR).exists():
                 raise ProjectDirError(
@@ -94,7 +109,8 @@ class SearchEngine:
                 )
             if log.exists():
                 self._check_same_search(read_results(self.project_dir).config)
-        elif log.exists():
+        elif log.exists() and read_results(self.project_dir).state != "empty":
+            # (workers that start before their chief only log that they are waiting)
             raise ProjectDirError(
                 f"{self.project_dir} already holds a search. Pass --resume to continue it, or "
                 "choose a new folder with --project-dir."
@@ -111,6 +127,10 @@ class SearchEngine:
 
     def run(self) -> SearchOutcome:
         config = self.config
+        if config.role != "standalone":
+            if config.role == "chief" and not config.resume:
+                check_port_free(config.oracle)
+            configure_environment(config.role, config.oracle, self.worker)
         self.check_project_dir()
         device = configure_device(config.mixed_precision)
         self._data = data_module.load_mnist(config.data_path)
@@ -118,6 +138,10 @@ class SearchEngine:
             self._data, config.validation_size, config.subset, config.seed
         )
         keras.utils.set_random_seed(config.seed)
+        if config.role == "worker":
+            wait_for_chief(config.oracle, CHIEF_WAIT_S)
+            with Heartbeat(self.project_dir, self.worker):
+                return self._run_worker(device, splits)
         self._emit(
             "search_started",
             config=config.to_json(),
@@ -130,14 +154,10 @@ class SearchEngine:
         tuner = self._make_tuner(device)
         state, reason = "finished", "search space or trial budget exhausted"
         try:
-            tuner.search(
-                splits.train.x,
-                splits.train.y,
-                validation_data=(splits.validation.x, splits.validation.y),
-                epochs=config.epochs,
-                callbacks=self._callbacks(),
-                verbose=0,
-            )
+            if config.role == "chief":
+                reason = self._serve_chief(tuner)
+            else:
+                self._search(tuner, splits)
         except StopSearch as stop:
             state = "finished" if "user" not in stop.reason else "stopped"
             reason = stop.reason
@@ -147,6 +167,56 @@ class SearchEngine:
         if state == "failed":
             raise SearchError(f"The search failed: {reason}. Finished trials are kept.")
         return outcome
+
+    def _search(self, tuner, splits: data_module.TrainValidation) -> None:
+        with _keras_tuner_prints_hidden(self.config.role != "standalone"):
+            tuner.search(
+                splits.train.x,
+                splits.train.y,
+                validation_data=(splits.validation.x, splits.validation.y),
+                epochs=self.config.epochs,
+                callbacks=self._callbacks(),
+                verbose=0,
+            )
+
+    def _serve_chief(self, tuner) -> str:
+        """Serve the oracle to the workers; the reason the search ended."""
+        tuner.save()
+
+        def orphaned(trial_id: str, worker_id: str) -> None:
+            self._emit("trial_orphaned", trial_id=trial_id, lost_worker=worker_id)
+
+        with _keras_tuner_prints_hidden():
+            left = serve_chief(
+                tuner.oracle,
+                self.config.oracle,
+                self.project_dir,
+                self.config.worker_timeout_s,
+                on_orphan=orphaned,
+                should_stop=lambda: self.budget.stop_reason(between_trials=False) is not None,
+            )
+        if left:
+            return (
+                f"trial(s) {', '.join(left)} orphaned by a lost worker and no worker left to re-run "
+                "them; restart the chief with --resume and at least one worker to finish them"
+            )
+        return self.budget.stop_reason(between_trials=False) or "all trials done"
+
+    def _run_worker(self, device: str, splits: data_module.TrainValidation) -> SearchOutcome:
+        """Run trials handed out by the chief until it says stop; the chief writes the summary."""
+        self._emit("worker_started", device=device)
+        tuner = self._make_tuner(device)
+        state, reason = "finished", "the chief has no more trials"
+        try:
+            self._search(tuner, splits)
+        except StopSearch as stop:
+            state, reason = "stopped", stop.reason
+        except Exception as exc:
+            state, reason = "failed", format_exception(exc)
+        self._emit("worker_finished", state=state, reason=reason)
+        if state == "failed":
+            raise SearchError(f"The worker failed: {reason}.")
+        return SearchOutcome(state, reason, self.project_dir, None, None, None)
 
     def _make_tuner(self, device: str):
         config = self.config
@@ -160,7 +230,7 @@ class SearchEngine:
             executions_per_trial=config.executions,
             directory=str(self.project_dir),
             project_name=KERAS_TUNER_SUBDIR,
-            overwrite=not config.resume,
+            overwrite=not config.resume and config.role != "worker",
             max_retries_per_trial=config.max_retries,
             max_consecutive_failed_trials=config.max_failures,
         )
@@ -172,11 +242,23 @@ class SearchEngine:
             import tensorflow as tf
 
             kwargs["distribution_strategy"] = tf.distribute.MirroredStrategy()
-        tuner = make_tuner(config.tuner, **kwargs)
+        try:
+            tuner = make_tuner(config.tuner, **kwargs)
+        except ValueError as exc:  # json.JSONDecodeError from a damaged oracle.json / trial.json
+            damaged = damaged_json_files(self.project_dir / KERAS_TUNER_SUBDIR)
+            if not damaged:
+                raise
+            raise ProjectDirError(
+                f"Cannot resume: KerasTuner's state in {self.project_dir} is damaged "
+                f"({', '.join(str(p) for p in damaged)}: {exc}). The results log "
+                f"{self.project_dir / RESULTS_FILE} is intact and the window can still open it; "
+                "start a new search with another --project-dir."
+            ) from None
         tuner.setup_recording(self.writer, self.budget, self.listener)
         tuner.oracle.verbose = 0
-        ended = [t for t in tuner.oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
-        self.budget.trials_finished = len(ended)
+        if config.role == "standalone":
+            ended = [t for t in tuner.oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
+            self.budget.trials_finished = len(ended)
         return tuner
 
     def _callbacks(self) -> list[keras.callbacks.Callback]:
@@ -220,3 +302,20 @@ class SearchEngine:
             parameters=int(model.count_params()),
         )
         return best_path, test_acc, test_loss
+
+
+def _keras_tuner_prints_hidden(enabled: bool = True) -> contextlib.AbstractContextManager:
+    """KerasTuner 1.4.8 prints condition values when it sends them over gRPC (a stray debug print
+    in conditions.Parent.to_proto); our console keeps its own reference to the real stdout."""
+    return contextlib.redirect_stdout(io.StringIO()) if enabled else contextlib.nullcontext()
+
+
+def damaged_json_files(folder: Path) -> list[Path]:
+    """KerasTuner state files that no longer parse (e.g. truncated by a crash or a full disk)."""
+    damaged = []
+    for path in sorted(folder.rglob("*.json")):
+        try:
+            json.loads(path.read_text())
+        except (ValueError, OSError):
+            damaged.append(path)
+    return damaged

@@ -80,7 +80,7 @@ class TrialRecord:
     """One trial as the log describes it; every execution (replicate) keeps its own curve."""
 
     trial_id: str
-    status: str  # running, completed, failed, invalid, interrupted
+    status: str  # running, completed, failed, invalid, interrupted, orphaned
     hyperparameters: Mapping[str, Any]
     executions: tuple[tuple[EpochRecord, ...], ...]
     worker: str
@@ -314,6 +314,9 @@ class ResultsReader:
             trial.hyperparameters = dict(event.get("hyperparameters") or trial.hyperparameters)
             trial.finished_at = when
             trial.error = event.get("error")
+        elif kind == "trial_orphaned" and trial:
+            trial.status = "orphaned"
+            trial.error = f"worker {event.get('lost_worker')} was lost mid-trial; re-queued"
         elif kind == "test_evaluated":
             self._test = {k: v for k, v in event.items() if k not in ("event", "worker")}
         elif kind == "search_finished":

@@ -28,6 +28,9 @@ examples:
   overnight, stops cleanly after 8 hours, resumable:
     python -m tuner_app.search --family conv --tuner hyperband --epochs 20 --time-limit 8h
     python -m tuner_app.search --family conv --tuner hyperband --epochs 20 --time-limit 8h --resume
+  distributed over a chief and workers sharing one folder (KerasTuner's own gRPC mode):
+    python -m tuner_app.search --role chief  --oracle 10.0.0.1:8000 --project-dir /shared/run --max-trials 40
+    python -m tuner_app.search --role worker --oracle 10.0.0.1:8000 --project-dir /shared/run --worker-id gpu1
   the seed notebook's weight-decay grid, 5 factors x 3 replicates, mean +- std per factor:
     python -m tuner_app.search --family weight_decay --space seed --tuner grid --executions 3
 
@@ -68,7 +71,7 @@ def duration(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     from search_spaces import FAMILIES, SPACES
-    from tuner_app.config import JIT_CHOICES, STRATEGIES, TUNERS
+    from tuner_app.config import JIT_CHOICES, ROLES, STRATEGIES, TUNERS
 
     parser = argparse.ArgumentParser(
         prog="python -m tuner_app.search",
@@ -140,6 +143,29 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         help="mirrored: all GPUs of this machine (TensorFlow backend)",
     )
+    dist = parser.add_argument_group(
+        "distributed (KerasTuner's chief oracle and workers over gRPC, one shared --project-dir)"
+    )
+    dist.add_argument(
+        "--role",
+        choices=ROLES,
+        default="standalone",
+        help="chief: serve the oracle; worker: run trials it hands out",
+    )
+    dist.add_argument(
+        "--oracle",
+        default="127.0.0.1:8000",
+        metavar="HOST:PORT",
+        help="the chief's address (default 127.0.0.1:8000)",
+    )
+    dist.add_argument("--worker-id", help="this worker's name (default worker-HOST-PID)")
+    dist.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="the chief re-queues the trial of a worker silent this long (default 60)",
+    )
     return parser
 
 
@@ -167,6 +193,10 @@ def config_from_args(args: argparse.Namespace):
         mixed_precision=args.mixed_precision,
         jit_compile=args.jit_compile,
         strategy=args.strategy,
+        role=args.role,
+        oracle=args.oracle,
+        worker_id=args.worker_id,
+        worker_timeout_s=args.worker_timeout,
     ).validated()
 
 
@@ -188,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import_backend_quietly()
     from tuner_app.console import ConsoleProgress, print_summary
+    from tuner_app.distributed import DistributedError
     from tuner_app.engine import ProjectDirError, SearchEngine, SearchError
     from tuner_app.results import read_results
 
@@ -195,21 +226,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     engine = SearchEngine(config, listener=progress)
     interrupted = _stop_on_signals(engine)
     try:
-        outcome = engine.run()
+        outcome = _run_reporting_crashes(engine)
     except (DataError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ProjectDirError as exc:
+    except (ProjectDirError, DistributedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except SearchError as exc:
         progress.close()
+        if config.role == "worker":
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_FAILED
         print_summary(read_results(config.project_dir), None)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     progress.close()
-    print_summary(read_results(config.project_dir), outcome)
+    if config.role == "worker":
+        print(f"Worker {engine.worker} done: {outcome.reason}.")
+    else:
+        print_summary(read_results(config.project_dir), outcome)
     return EXIT_INTERRUPTED if interrupted() else EXIT_OK
+
+
+def _run_reporting_crashes(engine: SearchEngine):
+    """Unexpected errors become one clear line (traceback with TUNER_APP_DEBUG=1), exit code 1."""
+    from tuner_app.engine import SearchError
+
+    try:
+        return engine.run()
+    except (SearchError, ValueError, OSError) as exc:
+        if isinstance(exc, SearchError) or type(exc).__name__ in ("DataError", "ConfigError"):
+            raise
+        if os.environ.get("TUNER_APP_DEBUG"):
+            raise
+        raise SearchError(
+            f"unexpected {type(exc).__name__}: {exc} (rerun with TUNER_APP_DEBUG=1 for the "
+            f"traceback; results so far are in {engine.project_dir})"
+        ) from None
 
 
 # Settings that define a search: a resumed search keeps the recorded ones unless given again.

@@ -1,0 +1,226 @@
+"""Overnight and distributed runs: SIGKILL and resume, chief and workers, a lost worker, bad state."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tuner_app.results import RESULTS_FILE, read_results
+
+CLI = [sys.executable, "-m", "tuner_app.search"]
+
+
+def start(*args: str, log: Path) -> subprocess.Popen:
+    handle = open(log, "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([*CLI, *args], stdout=handle, stderr=subprocess.STDOUT, text=True)
+
+
+def events(project: Path) -> list[dict]:
+    try:
+        lines = (project / RESULTS_FILE).read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    return out
+
+
+def wait_for(condition, timeout: float = 240.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_sigkill_mid_trial_then_resume_loses_no_finished_trial(tmp_path, small_npz):
+    project = tmp_path / "night"
+    args = [
+        "--max-trials",
+        "3",
+        "--epochs",
+        "4",
+        "--data",
+        small_npz,
+        "--subset",
+        "2500",
+        "--project-dir",
+        str(project),
+    ]
+    proc = start(*args, log=tmp_path / "first.log")
+
+    def second_trial_training():
+        finished = [e for e in events(project) if e["event"] == "trial_finished"]
+        started = [e for e in events(project) if e["event"] == "trial_started"]
+        epochs = [
+            e
+            for e in events(project)
+            if e["event"] == "epoch" and len(started) >= 2 and e["trial_id"] == started[-1]["trial_id"]
+        ]
+        return len(finished) == 1 and len(epochs) >= 1
+
+    wait_for(second_trial_training, what="the second trial to be mid-training")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with open(project / RESULTS_FILE, "a") as handle:  # a write torn by the kill
+        handle.write('{"event": "epoch", "trial_id": "1", "metr')
+
+    killed = read_results(project)
+    assert [t.status for t in killed.trials] == ["completed", "running"]
+    assert any("incomplete" in p for p in killed.problems)
+    first_score = killed.trials[0].mean
+
+    resumed = subprocess.run(
+        [*CLI, "--resume", "--project-dir", str(project)], capture_output=True, text=True, timeout=600
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    final = read_results(project)
+    assert [t.status for t in final.trials] == ["completed"] * 3
+    assert final.trials[0].mean == first_score, "the finished trial is kept, not re-run"
+    assert final.trials[1].attempts == 2, "the interrupted trial was run again"
+    assert len(final.trials[1].executions) == 1 and len(final.trials[1].executions[0]) == 4
+    assert any("unreadable" in p for p in final.problems)
+    assert final.test is not None
+
+
+def test_chief_and_two_workers_run_every_trial_once(tmp_path, small_npz):
+    project = tmp_path / "shared"
+    oracle = f"127.0.0.1:{free_port()}"
+    common = [
+        "--max-trials",
+        "4",
+        "--epochs",
+        "1",
+        "--data",
+        small_npz,
+        "--subset",
+        "1500",
+        "--project-dir",
+        str(project),
+        "--oracle",
+        oracle,
+    ]
+    chief = start(*common, "--role", "chief", log=tmp_path / "chief.log")
+    workers = [
+        start(*common, "--role", "worker", "--worker-id", name, log=tmp_path / f"{name}.log")
+        for name in ("w1", "w2")
+    ]
+    for proc in [*workers, chief]:
+        assert proc.wait(timeout=600) == 0, (tmp_path / "chief.log").read_text()
+    chief_out = (tmp_path / "chief.log").read_text()
+    assert "Test accuracy of the best model" in chief_out and "4 completed" in chief_out
+    started = [e["trial_id"] for e in events(project) if e["event"] == "trial_started"]
+    assert sorted(started) == ["0", "1", "2", "3"], "each trial ran exactly once"
+    snapshot = read_results(project)
+    assert [t.status for t in snapshot.trials] == ["completed"] * 4
+    assert {t.worker for t in snapshot.trials} <= {"w1", "w2"}
+    assert not list((project / "workers").glob("*.alive")), "workers leave cleanly"
+
+
+def test_lost_worker_trial_is_requeued_and_finished_by_another(tmp_path, small_npz):
+    project = tmp_path / "shared"
+    oracle = f"127.0.0.1:{free_port()}"
+    common = [
+        "--max-trials",
+        "3",
+        "--epochs",
+        "6",
+        "--data",
+        small_npz,
+        "--subset",
+        "2500",
+        "--project-dir",
+        str(project),
+        "--oracle",
+        oracle,
+    ]
+    chief = start(*common, "--role", "chief", "--worker-timeout", "4", log=tmp_path / "chief.log")
+    doomed = start(*common, "--role", "worker", "--worker-id", "doomed", log=tmp_path / "d.log")
+    survivor = start(*common, "--role", "worker", "--worker-id", "survivor", log=tmp_path / "s.log")
+    wait_for(
+        lambda: any(e["event"] == "epoch" and e["worker"] == "doomed" for e in events(project)),
+        what="the doomed worker to train",
+    )
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    lost = next(e["trial_id"] for e in events(project) if e["worker"] == "doomed" and "trial_id" in e)
+    assert survivor.wait(timeout=600) == 0, (tmp_path / "s.log").read_text()
+    assert chief.wait(timeout=120) == 0, (tmp_path / "chief.log").read_text()
+    snapshot = read_results(project)
+    assert [t.status for t in snapshot.trials] == ["completed"] * 3
+    rerun = next(t for t in snapshot.trials if t.trial_id == lost)
+    assert rerun.worker == "survivor" and rerun.attempts == 2
+    assert any(e["event"] == "trial_orphaned" for e in events(project))
+
+
+def test_chief_says_when_its_port_is_taken(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*CLI, "--role", "chief", "--oracle", f"127.0.0.1:{port}", "--project-dir", str(tmp_path / "p")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("damaged", ["oracle.json", "trial_0/trial.json"])
+def test_truncated_keras_tuner_state_is_reported_on_resume(tmp_path, small_npz, damaged):
+    project = tmp_path / "p"
+    first = subprocess.run(
+        [
+            *CLI,
+            "--max-trials",
+            "1",
+            "--epochs",
+            "1",
+            "--data",
+            small_npz,
+            "--subset",
+            "500",
+            "--project-dir",
+            str(project),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert first.returncode == 0, first.stderr
+    path = project / "keras_tuner" / damaged
+    path.write_text(path.read_text()[:40])
+    result = subprocess.run(
+        [*CLI, "--resume", "--project-dir", str(project), "--max-trials", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "damaged" in result.stderr and damaged.split("/")[-1] in result.stderr
+    assert "Traceback" not in result.stderr
+    assert read_results(project).trials[0].status == "completed", "results are untouched"
