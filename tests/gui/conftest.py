@@ -45,9 +45,10 @@ def cli_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def dialogs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Every QMessageBox the window would show, as (title, text), without blocking."""
+    """Every QMessageBox the window would show, as (title, text), without blocking (autouse: a
+    modal dialog in an offscreen test would otherwise hang the run)."""
     shown: list[tuple[str, str]] = []
 
     def record(_parent, title, text, *args, **kwargs):
@@ -73,3 +74,5 @@ def window(qtbot):
         win.search_thread.wait()
     if win.probe is not None:
         win.probe.wait()
+    for loader in list(win.model_loaders):
+        loader.wait()
