@@ -130,9 +130,11 @@ def test_cancel_from_another_thread_keeps_finished_trials(tmp_path, small_npz):
 
 
 def test_target_and_time_limit_stop_cleanly(tmp_path, small_npz):
-    target = SearchEngine(config(tmp_path, small_npz, max_trials=5, target=0.1)).run()
+    cfg = config(tmp_path, small_npz, max_trials=5, target=0.1, tensorboard=True)
+    target = SearchEngine(cfg).run()
     assert "target reached" in target.reason
     assert len(read_results(tmp_path / "project").trials) == 1
+    assert list((tmp_path / "project" / "tensorboard").rglob("events.out.tfevents.*"))
 
     quick = config(tmp_path, small_npz, max_trials=5, time_limit_s=1e-3, project_dir=tmp_path / "t")
     timed = SearchEngine(quick).run()
