@@ -58,8 +58,9 @@ def test_stroke_width_changes_the_ink(window, qtbot) -> None:
 
 def test_prediction_from_the_cli_projects_trained_model(window, qtbot, cli_project: Path) -> None:
     model_path = cli_project / "best_model.keras"
-    assert window.open_model(model_path)
+    window.open_model(model_path)
     panel = window.pad_panel
+    qtbot.waitUntil(lambda: panel.model is not None, timeout=60_000)  # loaded in a ModelLoader thread
     drag(qtbot, panel.pad, vertical_one(140))
     assert panel.probabilities is not None
     assert panel.probabilities.sum() == pytest.approx(1.0, abs=1e-4)

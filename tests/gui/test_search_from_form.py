@@ -34,7 +34,8 @@ def test_search_from_the_form_fills_table_and_curves(window, qtbot, tmp_path: Pa
     assert window.curves.renders >= 2  # drawn while the search ran, not only at the end
     assert len(read_results(project).completed()) == 2  # the table shows what the store holds
     assert window.form.start_button.isEnabled()
-    assert window.pad_panel.model is not None  # best model picked up when the engine saved it
+    # best model picked up when the engine saved it (loaded in a ModelLoader thread)
+    qtbot.waitUntil(lambda: window.pad_panel.model is not None, timeout=60_000)
 
 
 @pytest.mark.parametrize("engine", ["process", "thread"])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
+from tuner_app import plot_data
 from tuner_app.gui.trial_model import SORT_ROLE
 from tuner_app.results import read_results
 
@@ -51,7 +52,7 @@ def test_existing_project_folder_is_refused_unless_resuming(window, cli_project:
     assert "already holds a search" in window.form.visible_errors()["project"]
 
 
-def test_opening_a_cli_project_shows_its_trials(window, cli_project: Path, dialogs) -> None:
+def test_opening_a_cli_project_shows_its_trials(window, qtbot, cli_project: Path, dialogs) -> None:
     assert window.open_project(cli_project)
     snapshot = read_results(cli_project)
     model = window.table_model
@@ -64,7 +65,7 @@ def test_opening_a_cli_project_shows_its_trials(window, cli_project: Path, dialo
     accuracy = model.data(model.index(0, columns.index("val accuracy")))
     assert accuracy.endswith("%") and accuracy != "-"
     assert "finished" in window.state_label.text()
-    assert window.pad_panel.model is not None  # the project's best model is on the pad
+    qtbot.waitUntil(lambda: window.pad_panel.model is not None, timeout=60_000)  # loaded in a thread
     assert window.curves.figure.axes[0].lines  # curves of the best trial
     assert dialogs == []
 
@@ -90,6 +91,29 @@ def test_selecting_a_trial_plots_it(window, cli_project: Path) -> None:
     assert window.curves.renders == renders
 
 
+def test_plots_update_in_place_while_the_series_stay_the_same(window, cli_project: Path) -> None:
+    window.open_project(cli_project)
+    snapshot, curves = window.snapshot, window.curves
+    axes, lines, rebuilds = list(curves.figure.axes), list(curves.figure.axes[0].lines), curves.rebuilds
+    curves.render(snapshot, [])  # same selection and series: same Axes and lines, new data only
+    assert curves.figure.axes == axes and list(curves.figure.axes[0].lines) == lines
+    assert curves.rebuilds == rebuilds and curves.renders >= 2
+    shown = plot_data.default_selection(snapshot)  # the best trial, with nothing selected
+    other = [t.trial_id for t in snapshot.trials if t.trial_id not in shown][:1]
+    curves.render(snapshot, other)  # another selection: rebuilt
+    assert curves.rebuilds == rebuilds + 1
+    assert [line.get_label() for line in curves.figure.axes[0].lines if "validation" in line.get_label()] == [
+        f"trial {other[0]} validation"
+    ]
+    for canvas in (window.progress, window.weight_decay):
+        canvas.render(snapshot)
+        before = (canvas.rebuilds, list(canvas.figure.axes))
+        canvas.render(snapshot)
+        assert (canvas.rebuilds, list(canvas.figure.axes)) == before
+    best = window.progress.best_line.get_xydata()
+    assert len(best) == len(snapshot.completed())
+
+
 def test_export_csv(window, cli_project: Path, tmp_path: Path) -> None:
     window.open_project(cli_project)
     out = tmp_path / "out.csv"
@@ -107,10 +131,11 @@ def test_bad_project_folder_shows_a_dialog(window, tmp_path: Path, dialogs) -> N
     assert "Traceback" not in dialogs[0][1]
 
 
-def test_bad_model_file_shows_a_dialog(window, tmp_path: Path, dialogs) -> None:
+def test_bad_model_file_shows_a_dialog(window, qtbot, tmp_path: Path, dialogs) -> None:
     broken = tmp_path / "broken.keras"
     broken.write_bytes(b"garbage")
-    assert not window.open_model(broken)
+    window.open_model(broken)  # loads in a ModelLoader thread; the dialog comes when it fails
+    qtbot.waitUntil(lambda: bool(dialogs) and not window.model_loading(), timeout=60_000)
     assert dialogs and dialogs[0][0] == "Cannot open model" and "corrupt" in dialogs[0][1]
     assert window.pad_panel.model is None
 
