@@ -18,6 +18,7 @@ from typing import Any
 import keras_tuner as kt
 from keras_tuner.errors import FailedTrialError, FatalError
 
+from tuner_app.graph_memory import TrialGraphs
 from tuner_app.results import ResultsWriter
 
 TUNER_CLASSES: dict[str, type[kt.Tuner]] = {
@@ -88,6 +89,7 @@ class RecordingMixin:
         self._budget = budget
         self._listener = listener
         self._execution = -1
+        self._graphs = TrialGraphs()
 
     def _emit(self, event: str, **fields: Any) -> None:
         record = self._writer.append(event, **fields)
@@ -102,6 +104,7 @@ class RecordingMixin:
 
     def on_trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         super().on_trial_begin(trial)
+        self._graphs.mark()
         self._execution = -1
         self._emit(
             "trial_started",
@@ -138,6 +141,7 @@ class RecordingMixin:
         try:  # the oracle scores it, may mark it FAILED, retry it, or end the search
             super().on_trial_end(trial)
         finally:
+            self._graphs.release()
             self._record_trial_end(trial)
 
     def _record_trial_end(self, trial: kt.engine.trial.Trial) -> None:
