@@ -30,6 +30,7 @@ def test_search_from_the_form_fills_table_and_curves(window, qtbot, tmp_path: Pa
     qtbot.waitUntil(lambda: window.snapshot is not None and window.snapshot.state == "finished", timeout=5000)
     assert window.table_model.rowCount() == 2
     assert {window.table_model.trial_at(r).status for r in range(2)} == {"completed"}
+    window.curves.flush()
     assert window.curves.figure.axes and window.curves.figure.axes[0].lines
     assert window.curves.renders >= 2  # drawn while the search ran, not only at the end
     assert len(read_results(project).completed()) == 2  # the table shows what the store holds

@@ -66,6 +66,7 @@ def test_opening_a_cli_project_shows_its_trials(window, qtbot, cli_project: Path
     assert accuracy.endswith("%") and accuracy != "-"
     assert "finished" in window.state_label.text()
     qtbot.waitUntil(lambda: window.pad_panel.model is not None, timeout=60_000)  # loaded in a thread
+    window.curves.flush()
     assert window.curves.figure.axes[0].lines  # curves of the best trial
     assert dialogs == []
 
@@ -82,33 +83,41 @@ def test_sorting_uses_numbers_not_text(window, cli_project: Path) -> None:
 
 def test_selecting_a_trial_plots_it(window, cli_project: Path) -> None:
     window.open_project(cli_project)
+    window.curves.flush()
     window.table.selectRow(1)
+    window.curves.flush()
     trial_id = window.proxy.data(window.proxy.index(1, 0))
     labels = [line.get_label() for line in window.curves.figure.axes[0].lines]
     assert f"trial {trial_id} validation" in labels
     renders = window.curves.renders
     window.follower.poll()  # nothing new in the store: no redraw
+    window.curves.flush()
     assert window.curves.renders == renders
 
 
 def test_plots_update_in_place_while_the_series_stay_the_same(window, cli_project: Path) -> None:
     window.open_project(cli_project)
     snapshot, curves = window.snapshot, window.curves
+    curves.flush()
     axes, lines, rebuilds = list(curves.figure.axes), list(curves.figure.axes[0].lines), curves.rebuilds
     curves.render(snapshot, [])  # same selection and series: same Axes and lines, new data only
+    curves.flush()
     assert curves.figure.axes == axes and list(curves.figure.axes[0].lines) == lines
     assert curves.rebuilds == rebuilds and curves.renders >= 2
     shown = plot_data.default_selection(snapshot)  # the best trial, with nothing selected
     other = [t.trial_id for t in snapshot.trials if t.trial_id not in shown][:1]
     curves.render(snapshot, other)  # another selection: rebuilt
+    curves.flush()
     assert curves.rebuilds == rebuilds + 1
     assert [line.get_label() for line in curves.figure.axes[0].lines if "validation" in line.get_label()] == [
         f"trial {other[0]} validation"
     ]
     for canvas in (window.progress, window.weight_decay):
         canvas.render(snapshot)
+        canvas.flush()
         before = (canvas.rebuilds, list(canvas.figure.axes))
         canvas.render(snapshot)
+        canvas.flush()
         assert (canvas.rebuilds, list(canvas.figure.axes)) == before
     best = window.progress.best_line.get_xydata()
     assert len(best) == len(snapshot.completed())
@@ -143,5 +152,12 @@ def test_bad_model_file_shows_a_dialog(window, qtbot, tmp_path: Path, dialogs) -
 def test_save_plot_png(window, cli_project: Path, tmp_path: Path) -> None:
     window.open_project(cli_project)
     out = tmp_path / "curves.png"
+    window.curves.flush()
+    picture = window.curves._image  # what the widget paints: drawn off the GUI thread
+    assert not picture.isNull() and picture.width() > 100
+    pixels = {
+        picture.pixel(x, y) for x in range(0, picture.width(), 7) for y in range(0, picture.height(), 7)
+    }
+    assert len(pixels) > 3  # axes, lines and text, not a blank image
     window.tabs.currentWidget().save_png(out)
     assert out.read_bytes()[:4] == b"\x89PNG"

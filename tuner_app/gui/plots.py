@@ -1,32 +1,42 @@
 """Matplotlib canvases embedded in the window: the second stage (rendering) of tuner_app.plot_data.
 
-Why the artists are kept and updated in place: a search being followed changes the data a few times
-a second; rebuilding a figure (new Axes, lines, legend) cost ~25 ms on top of its ~70 ms draw on the
-GUI thread. Each canvas builds its Axes and lines once (the curves canvas again only when the set of
-series changes: another selection, a new replicate) and then only calls set_data + relim +
-autoscale_view. Drawing goes through draw_idle, which coalesces requests into one paint per
-event-loop turn; the window asks for at most one render per PLOT_INTERVAL_S while following.
+Why the figures are rasterised on a render thread: a full Agg draw of the curves costs 45-50 ms on
+an idle 2-core machine and 100-170 ms while a search trains beside it (measured; two thirds of it is
+text: tick labels, titles, legends), which stalled the event loop past 100 ms. The GUI thread only
+updates the artists (set_data, relim: a few ms) and asks the render thread for a picture; the render
+thread draws the figure with Agg under the canvas's lock and hands back a QImage, which the widget
+paints. Python switches threads every 5 ms, so the event loop keeps running during a draw.
+If a draw holds the lock when new data arrives, the update is deferred until that draw ends
+(coalesced: only the latest data is applied), so the GUI thread never waits for a draw.
 
-Why titles and axis labels are placed at fixed positions: by default matplotlib measures every tick
-label on each draw to place them (~20 ms of a draw here); fixed margins (subplots_adjust, set once)
-leave room for them instead. No tight_layout or constrained layout, for the same reason.
+Why the artists are kept and updated in place: rebuilding a figure (new Axes, lines, legend) costs
+~25 ms more. Each canvas builds its Axes and lines once (the curves canvas again only when the set of
+series changes: another selection, a new replicate) and then only calls set_data + relim +
+autoscale_view. Titles and axis labels sit at fixed positions (no tight or constrained layout, which
+measures every tick label on each draw).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from tuner_app import plot_data
 from tuner_app.results import SearchSnapshot
 
 CURVE_PANELS = (("accuracy", "val_accuracy", "Accuracy"), ("loss", "val_loss", "Loss"))
+BASE_DPI = 100
 
 
 def _fixed_text_positions(ax, title: str, xlabel: str, ylabel: str | None = None) -> None:
@@ -50,29 +60,85 @@ def _autoscale(ax, x_max: float | None) -> None:
         ax.set_xlim(0.5, x_max + 0.5)
 
 
-class PlotCanvas(FigureCanvasQTAgg):
-    """A figure in a widget; subclasses build their artists once and update them in `update_data`."""
+class _RenderThread:
+    """One daemon thread that rasterises the canvases that asked for a picture, latest first served."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, PlotCanvas] = {}
+        self._wake = threading.Condition()
+        threading.Thread(target=self._run, name="plot-render", daemon=True).start()
+
+    def request(self, canvas: PlotCanvas) -> None:
+        with self._wake:
+            self._pending[id(canvas)] = canvas  # a second request before the draw: one draw
+            self._wake.notify()
+
+    def is_pending(self, canvas: PlotCanvas) -> bool:
+        with self._wake:
+            return id(canvas) in self._pending
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending:
+                    self._wake.wait()
+                canvas = self._pending.pop(next(iter(self._pending)))
+            canvas._rasterise()
+
+
+_render_thread: _RenderThread | None = None
+
+
+def _renderer() -> _RenderThread:
+    global _render_thread
+    if _render_thread is None:
+        _render_thread = _RenderThread()
+    return _render_thread
+
+
+class PlotCanvas(QWidget):
+    """A figure shown as a picture; subclasses build their artists once and update them in `update_data`."""
+
+    _drawn = Signal(QImage)
 
     def __init__(self, parent=None, size: tuple[float, float] = (6.0, 4.0)):
+        super().__init__(parent)
         # Fixed margins, not constrained layout: layout solving measured ~70 ms of each redraw here.
-        self.figure = Figure(figsize=size)
+        self.figure = Figure(figsize=size, dpi=BASE_DPI)
         self.figure.subplots_adjust(left=0.08, right=0.98, top=0.9, bottom=0.15, wspace=0.22)
-        super().__init__(self.figure)
-        self.setParent(parent)
-        self.renders = 0  # how many times data was drawn: lets tests and the benchmark check for storms
+        self._agg = FigureCanvasAgg(self.figure)
+        self.lock = threading.Lock()  # held by the render thread while it draws this figure
+        self._image = QImage()
+        self._deferred: tuple[SearchSnapshot | None, list[str]] | None = None
+        self._size_hint = QSize(int(size[0] * BASE_DPI), int(size[1] * BASE_DPI))
+        self.renders = 0  # how many times data was applied: lets tests and the benchmark check for storms
         self.rebuilds = 0  # how many times artists were created, not just given new data
+        self.draws = 0  # how many pictures the render thread made
         self._structure: Any = object()  # what the current artists were built for
+        self._target_size = (self._size_hint.width(), self._size_hint.height(), 1.0)  # set on resize
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(240, 160)
+        self._drawn.connect(self._show_picture, Qt.ConnectionType.QueuedConnection)
 
+    # -- data (GUI thread) --------------------------------------------------------------------
     def render(self, snapshot: SearchSnapshot | None, selection: list[str] | None = None) -> None:
-        selection = selection or []
-        structure = self.structure(snapshot, selection)
-        if structure != self._structure:
-            self.build(structure)
-            self._structure = structure
-            self.rebuilds += 1
-        self.update_data(snapshot, selection)
-        self.renders += 1
-        self.draw_idle()
+        """Apply new data and ask for a picture; deferred (coalesced) while a draw holds the figure."""
+        selection = list(selection or [])
+        if not self.lock.acquire(blocking=False):
+            self._deferred = (snapshot, selection)  # applied when the running draw ends
+            return
+        try:
+            self._deferred = None
+            structure = self.structure(snapshot, selection)
+            if structure != self._structure:
+                self.build(structure)
+                self._structure = structure
+                self.rebuilds += 1
+            self.update_data(snapshot, selection)
+            self.renders += 1
+        finally:
+            self.lock.release()
+        _renderer().request(self)
 
     def structure(self, snapshot: SearchSnapshot | None, selection: list[str]) -> Any:
         """What the artists depend on; a change rebuilds them. Constant by default."""
@@ -86,7 +152,63 @@ class PlotCanvas(FigureCanvasQTAgg):
         raise NotImplementedError
 
     def save_png(self, path: str | Path) -> None:
-        self.figure.savefig(path, dpi=150)
+        with self.lock:
+            self.figure.savefig(path, dpi=150)
+
+    def flush(self, timeout_s: float = 30.0) -> None:
+        """Wait until every requested picture is drawn and deferred data applied (tests, export)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+            if self._deferred is not None and not self.lock.locked():
+                self.render(*self._deferred)
+            busy = _renderer().is_pending(self) or self.lock.locked() or self._deferred is not None
+            if not busy:
+                QCoreApplication.processEvents()  # deliver the last picture
+                return
+            time.sleep(0.002)
+        raise TimeoutError(f"{type(self).__name__} did not finish drawing in {timeout_s} s")
+
+    # -- picture (render thread, then GUI thread) ---------------------------------------------
+    def _rasterise(self) -> None:
+        with self.lock:
+            width, height, ratio = self._target_size  # read once: the GUI thread may replace it
+            self.figure.set_dpi(BASE_DPI * ratio)
+            self.figure.set_size_inches(width / BASE_DPI, height / BASE_DPI, forward=False)
+            self._agg.draw()
+            buffer = self._agg.buffer_rgba()
+            image = QImage(bytes(buffer), buffer.shape[1], buffer.shape[0], QImage.Format.Format_RGBA8888)
+            self.draws += 1
+        image.setDevicePixelRatio(ratio)
+        try:
+            self._drawn.emit(image)
+        except RuntimeError:  # the widget was deleted while its figure was drawn
+            pass
+
+    def _show_picture(self, image: QImage) -> None:
+        self._image = image
+        self.update()
+        if self._deferred is not None:
+            self.render(*self._deferred)
+
+    def sizeHint(self) -> QSize:
+        return self._size_hint
+
+    def resizeEvent(self, event) -> None:
+        self._remember_target()
+        _renderer().request(self)
+        super().resizeEvent(event)
+
+    def _remember_target(self) -> None:
+        ratio = self.devicePixelRatioF() or 1.0
+        self._target_size = (max(self.width(), 1), max(self.height(), 1), ratio)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), Qt.GlobalColor.white)
+        if not self._image.isNull():
+            painter.drawImage(0, 0, self._image)
+        painter.end()
 
 
 class CurvesCanvas(PlotCanvas):
