@@ -175,3 +175,26 @@ def test_weight_decay_seed_grid_reports_mean_and_std_per_factor(tmp_path, small_
     for trial in trials:
         assert len(trial.execution_scores) == 3
         assert trial.std is not None and trial.std >= 0
+
+
+def test_mirrored_strategy_builds_and_trains_under_the_strategy(tmp_path, small_npz):
+    """`--strategy mirrored`: KerasTuner builds and trains each model in MirroredStrategy's scope (here
+    over the CPU, the one device this machine has; on a multi-GPU machine the same path spans the GPUs)."""
+    seen: list[str] = []
+
+    class Recording(kt.HyperModel):
+        def build(self, hp):
+            model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+            model.compile(
+                "adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+            )
+            return model
+
+        def fit(self, hp, model, *args, **kwargs):  # Keras trains under the strategy it was built in
+            seen.append(type(model.distribute_strategy).__name__)
+            return model.fit(*args, **kwargs)
+
+    cfg = config(tmp_path, small_npz, strategy="mirrored", max_trials=1, epochs=1, subset=600)
+    outcome = SearchEngine(cfg, hypermodel=Recording()).run()
+    assert outcome.state == "finished" and read_results(outcome.project_dir).completed()
+    assert seen and set(seen) == {"MirroredStrategy"}
