@@ -167,8 +167,10 @@ def test_weight_decay_seed_grid_reports_mean_and_std_per_factor(tmp_path, small_
         executions=3, epochs=1, max_trials=None, subset=1000,
     )  # fmt: skip
     SearchEngine(cfg).run()
-    trials = read_results(cfg.project_dir).completed()
+    snapshot = read_results(cfg.project_dir)
+    trials = snapshot.completed()
     assert len(trials) == 5
+    assert snapshot.planned_trials == 5  # the grid's size, not the --max-trials cap
     assert sorted(t.hyperparameters["l2"] for t in trials) == pytest.approx(
         [1e-6, 5.623413e-6, 3.162278e-5, 1.778279e-4, 1e-3]
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from typing import Any, TextIO
 
 from tuner_app.config import SearchConfig, format_duration
+from tuner_app.progress import remaining_s, total_from_config
 from tuner_app.report import best_trials_table, format_percent
 from tuner_app.results import SearchSnapshot
 
@@ -26,11 +26,13 @@ class ConsoleProgress:
         self.best: float | None = None
         self.trials_seen = 0
         self.current_trial = ""
+        self.planned: int | None = None
         self._line_open = False
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event["event"]
         if kind == "search_started":
+            self.planned = event.get("planned_trials")
             self._print(
                 f"Searching {self.config.family} with {self.config.tuner} on {event['device']}: "
                 f"{event['train_size']} train / {event['validation_size']} validation images "
@@ -72,7 +74,7 @@ class ConsoleProgress:
             )
 
     def _trial_label(self) -> str:
-        total = self.config.max_trials if self.config.tuner != "hyperband" else None
+        total = self.total_trials()
         of = f"/{total}" if total else ""
         return f"Trial {self.trials_seen}{of} (#{self.current_trial})"
 
@@ -80,19 +82,18 @@ class ConsoleProgress:
         elapsed = time.monotonic() - self.started
         return f"[{format_duration(elapsed)} elapsed, ETA {format_duration(self.eta(elapsed))}]"
 
+    def total_trials(self) -> int | None:
+        return total_from_config(self.config.to_json(), self.planned)
+
     def eta(self, elapsed: float) -> float | None:
-        """Remaining time from the mean trial duration, capped by the time limit."""
-        estimates = []
-        limit = self.config.time_limit_s
-        if limit:
-            estimates.append(max(limit - elapsed, 0.0))
-        total = self.config.max_trials if self.config.tuner in ("random", "bayesian") else None
-        if total and self.durations:
-            in_trial = time.monotonic() - self.trial_started
-            per_trial = statistics.fmean(self.durations)
-            remaining = max(total - len(self.durations), 0) * per_trial
-            estimates.append(max(remaining - min(in_trial, per_trial), 0.0))
-        return min(estimates) if estimates else None
+        """Remaining time (tuner_app.progress's rule, as the window uses)."""
+        return remaining_s(
+            elapsed_s=elapsed,
+            trial_durations=self.durations,
+            total_trials=self.total_trials(),
+            current_trial_s=time.monotonic() - self.trial_started,
+            time_limit_s=self.config.time_limit_s,
+        )
 
     def _status(self, text: str, final: bool) -> None:
         if self.quiet:

@@ -32,6 +32,7 @@ from tuner_app.distributed import (
     serve_chief,
     wait_for_chief,
 )
+from tuner_app.progress import planned_trials
 from tuner_app.report import write_summary
 from tuner_app.results import RESULTS_FILE, ResultsWriter, read_results
 from tuner_app.tuners import Budget, StopSearch, format_exception, make_tuner
@@ -142,6 +143,7 @@ class SearchEngine:
             wait_for_chief(config.oracle, CHIEF_WAIT_S)
             with Heartbeat(self.project_dir, self.worker):
                 return self._run_worker(device, splits)
+        tuner = self._make_tuner(device)
         self._emit(
             "search_started",
             config=config.to_json(),
@@ -150,8 +152,10 @@ class SearchEngine:
             train_size=len(splits.train),
             validation_size=len(splits.validation),
             resumed=config.resume,
+            planned_trials=planned_trials(
+                config.tuner, config.max_trials, tuner.oracle.hyperparameters.space
+            ),
         )
-        tuner = self._make_tuner(device)
         state, reason = "finished", "search space or trial budget exhausted"
         try:
             if config.role == "chief":

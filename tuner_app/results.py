@@ -162,6 +162,7 @@ class SearchSnapshot:
     reason: str | None
     test: Mapping[str, Any] | None
     problems: tuple[str, ...] = ()
+    planned_trials: int | None = None  # what the search means to run (a grid's size), not the cap
 
     def completed(self) -> list[TrialRecord]:
         return [t for t in self.trials if t.status == "completed" and t.mean is not None]
@@ -218,6 +219,7 @@ class ResultsReader:
         self._pending = b""
         self._config: dict[str, Any] = {}
         self._device: str | None = None
+        self._planned: int | None = None
         self._state = "empty"
         self._trials: dict[str, _TrialBuilder] = {}
         self._started_at: float | None = None
@@ -279,6 +281,7 @@ class ResultsReader:
             reason=self._reason,
             test=dict(self._test) if self._test else None,
             problems=tuple(problems),
+            planned_trials=self._planned,
         )
 
     def _apply(self, event: Mapping[str, Any]) -> None:
@@ -290,6 +293,7 @@ class ResultsReader:
         if kind == "search_started":
             self._config = dict(event.get("config", {}))
             self._device = event.get("device")
+            self._planned = event.get("planned_trials")
             self._state = "running"
             self._started_at = self._started_at or when
             self._finished_at = self._reason = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 
 from tuner_app.config import format_duration
+from tuner_app.progress import remaining_s, total_from_config
 from tuner_app.results import SearchSnapshot
 
 
@@ -17,31 +17,25 @@ def elapsed_s(snapshot: SearchSnapshot, now: float | None = None) -> float | Non
 
 
 def eta_s(snapshot: SearchSnapshot, now: float | None = None) -> float | None:
-    """Remaining time of a running search: mean trial duration x trials left, capped by the time limit."""
+    """Remaining time of a running search (tuner_app.progress's rule, as the console uses)."""
     if snapshot.state != "running":
         return None
     now = now or time.time()
-    elapsed = elapsed_s(snapshot, now) or 0.0
-    config = snapshot.config
-    estimates = []
-    limit = config.get("time_limit_s")
-    if limit:
-        estimates.append(max(limit - elapsed, 0.0))
-    durations = [t.duration for t in snapshot.trials if t.duration is not None]
-    total = config.get("max_trials") if config.get("tuner") in ("random", "bayesian", "grid") else None
-    if total and durations:
-        per_trial = statistics.fmean(durations)
-        running = [now - t.started_at for t in snapshot.trials if t.status == "running"]
-        in_trial = min(running[0], per_trial) if running else 0.0
-        estimates.append(max(max(total - len(durations), 0) * per_trial - in_trial, 0.0))
-    return min(estimates) if estimates else None
+    running = [now - t.started_at for t in snapshot.trials if t.status == "running"]
+    return remaining_s(
+        elapsed_s=elapsed_s(snapshot, now) or 0.0,
+        trial_durations=[t.duration for t in snapshot.trials if t.duration is not None],
+        total_trials=total_from_config(snapshot.config, snapshot.planned_trials),
+        current_trial_s=running[0] if running else 0.0,
+        time_limit_s=snapshot.config.get("time_limit_s"),
+    )
 
 
 def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> str:
     if snapshot is None:
         return "No project open"
     done = sum(1 for t in snapshot.trials if t.status != "running")
-    total = snapshot.config.get("max_trials")
+    total = total_from_config(snapshot.config, snapshot.planned_trials)
     trials = f"{done}/{total} trials" if total else f"{done} trials"
     text = f"Search {snapshot.state} · {trials} · elapsed {format_duration(elapsed_s(snapshot, now))}"
     if snapshot.state == "running":

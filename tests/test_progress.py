@@ -1,0 +1,76 @@
+"""Planned trial counts and the ETA rule shared by the console and the window."""
+
+from __future__ import annotations
+
+import keras_tuner as kt
+import pytest
+
+from search_spaces import make_hypermodel
+from tuner_app.progress import grid_size, planned_trials, remaining_s, total_from_config
+
+
+def declared_space(family: str, space: str) -> list:
+    hp = kt.HyperParameters()
+    make_hypermodel(family, space).build(hp)
+    return hp.space
+
+
+def test_seed_weight_decay_grid_has_five_points():
+    space = declared_space("weight_decay", "seed")
+    assert grid_size(space) == 5
+    assert planned_trials("grid", 10, space) == 5
+    assert planned_trials("grid", 3, space) == 3  # the cap still applies
+
+
+def test_continuous_or_conditional_spaces_fall_back_to_the_cap():
+    assert grid_size(declared_space("weight_decay", "full")) is None  # log-uniform L2
+    hp = kt.HyperParameters()
+    hp.Int("layers", 1, 2)
+    with hp.conditional_scope("layers", [2]):
+        hp.Choice("units_1", [32, 64])
+    assert grid_size(hp.space) is None
+    assert planned_trials("grid", 7, hp.space) == 7
+    assert planned_trials("random", 7, declared_space("dense", "full")) == 7
+    assert planned_trials("hyperband", 7, []) is None
+
+
+def test_grid_counts_steps_and_booleans():
+    hp = kt.HyperParameters()
+    hp.Int("units", 32, 128, step=32)  # 32, 64, 96, 128
+    hp.Boolean("bn")
+    hp.Float("dropout", 0.0, 0.5, step=0.1)  # 6 values
+    hp.Fixed("batch", 128)
+    assert grid_size(hp.space) == 4 * 2 * 6
+
+
+def test_remaining_time_uses_mean_trial_and_the_time_limit():
+    common = dict(elapsed_s=100.0, trial_durations=[10.0, 30.0], total_trials=5)
+    assert remaining_s(**common) == pytest.approx(3 * 20.0)
+    assert remaining_s(**common, current_trial_s=5.0) == pytest.approx(55.0)
+    assert remaining_s(**common, time_limit_s=130.0) == pytest.approx(30.0)
+    assert remaining_s(elapsed_s=0.0, trial_durations=[], total_trials=5) is None
+
+
+def test_total_prefers_the_recorded_plan():
+    assert total_from_config({"tuner": "grid", "max_trials": 10}, 5) == 5
+    assert total_from_config({"tuner": "random", "max_trials": 10}, None) == 10
+    assert total_from_config({"tuner": "hyperband", "max_trials": 10}, None) is None
+
+
+def test_window_status_counts_the_grid_not_the_cap(tmp_path):
+    from tuner_app.gui.status import status_text
+    from tuner_app.results import EpochRecord, SearchSnapshot, TrialRecord
+
+    def trial(trial_id: str, start: float, end: float | None) -> TrialRecord:
+        curve = (EpochRecord(0, {"val_accuracy": 0.9, "loss": 0.3}),)
+        status = "completed" if end else "running"
+        return TrialRecord(trial_id, status, {"l2": 1e-6}, (curve,), "main", start, end)
+
+    snapshot = SearchSnapshot(
+        project_dir=tmp_path, config={"tuner": "grid", "max_trials": 10}, device="CPU", state="running",
+        trials=(trial("00", 0.0, 20.0), trial("01", 20.0, 40.0), trial("02", 40.0, None)),
+        started_at=0.0, finished_at=None, reason=None, test=None, planned_trials=5,
+    )  # fmt: skip
+    text = status_text(snapshot, now=50.0)
+    assert "2/5 trials" in text
+    assert "ETA 50s" in text  # 3 trials of 20 s left, 10 s of the running one done
