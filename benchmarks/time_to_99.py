@@ -64,11 +64,15 @@ class GoalReached(kt.errors.FatalError):
 
 
 class StopAtGoal(keras.callbacks.Callback):
-    """What a user of plain KerasTuner writes to stop once a model is good enough."""
+    """What a user of plain KerasTuner writes to stop once a model is good enough.
 
-    def __init__(self, start: float, cap_s: float, log: list):
+    The log is a class attribute because KerasTuner deep-copies callbacks for every execution."""
+
+    log: list[tuple[float, float]] = []
+
+    def __init__(self, start: float, cap_s: float):
         super().__init__()
-        self.start, self.cap_s, self.log = start, cap_s, log
+        self.start, self.cap_s = start, cap_s
 
     def on_epoch_end(self, epoch, logs=None):
         self.log.append((time.time() - self.start, float(logs["val_accuracy"])))
@@ -88,11 +92,12 @@ def plain_keras_tuner(epochs: int, cap_s: float, workdir: Path) -> dict:
         ConvHyperModel(jit_compile="auto"), objective="val_accuracy", max_trials=100, seed=0,
         directory=str(workdir), project_name="plain", overwrite=True,
     )  # fmt: skip
-    log: list = []
+    log = StopAtGoal.log
+    log.clear()
     try:
         tuner.search(
             x_train, y_train, epochs=epochs, validation_data=(x_val, y_val), verbose=0,
-            callbacks=[StopAtGoal(start, cap_s, log)],
+            callbacks=[StopAtGoal(start, cap_s)],
         )  # fmt: skip
     except GoalReached:
         pass
