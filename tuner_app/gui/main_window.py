@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QItemSelection, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QItemSelection, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,69 +27,20 @@ from PySide6.QtWidgets import (
 )
 
 from tuner_app.config import SearchConfig
-from tuner_app.data import IMAGE_SHAPE
 from tuner_app.gui import dialogs
 from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import LaunchForm
+from tuner_app.gui.loaders import DeviceProbe, ModelLoader
 from tuner_app.gui.pad_panel import NO_MODEL_HINT, PadPanel
 from tuner_app.gui.plots import CurvesCanvas, PlotCanvas, ProgressCanvas, WeightDecayCanvas
 from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
 from tuner_app.gui.status import status_text
 from tuner_app.gui.trial_model import TRIAL_ID_ROLE, TrialTableModel, make_sort_proxy
 from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
-from tuner_app.predict import ModelLoadError, load_model, predict_probabilities
 from tuner_app.report import write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, read_results
 
 PLOT_INTERVAL_S = 2.0
-
-
-class DeviceProbe(QThread):
-    """Names the device off the GUI thread. Off by default: importing TensorFlow in the window's
-    process measured 0.7 s event-loop stalls even from a thread; the search's snapshot names it."""
-
-    found = Signal(str)
-
-    def run(self) -> None:
-        try:
-            from tuner_app.native_logs import native_stderr_silenced
-
-            with native_stderr_silenced():
-                from tuner_app.device import configure_device
-
-                self.found.emit(configure_device())
-        except Exception as exc:  # the status bar says so; nothing else depends on it
-            self.found.emit(f"unknown ({type(exc).__name__})")
-
-
-class ModelLoader(QThread):
-    """Loads a .keras model off the GUI thread and calls it once, so the pad's first stroke is fast.
-
-    Why: loading measured 0.3-0.9 s (5.5 s when it also imported TensorFlow) of frozen window when
-    done on the GUI thread, and the window reloads the project's best model each time it improves.
-    The app imports Keras before its event loop starts (tuner_app.gui.app.preload_keras), so this
-    thread only reads the file and builds the model.
-    """
-
-    loaded = Signal(object, str)  # model, path
-    failed = Signal(str, str)  # path, message a person can act on
-
-    def __init__(self, path: str | Path, from_user: bool, request: int, parent=None):
-        super().__init__(parent)
-        self.path, self.from_user, self.request = Path(path), from_user, request
-
-    def run(self) -> None:
-        try:
-            model = load_model(self.path)
-        except ModelLoadError as exc:
-            self.failed.emit(str(self.path), str(exc))
-            return
-        try:
-            predict_probabilities(model, np.zeros(IMAGE_SHAPE, np.float32))  # warm-up (first call traces)
-        except Exception as exc:  # loaded but unusable on the pad: say so rather than fail per stroke
-            self.failed.emit(str(self.path), f"{self.path} cannot classify a 28x28 image: {exc}")
-            return
-        self.loaded.emit(model, str(self.path))
 
 
 class MainWindow(QMainWindow):
