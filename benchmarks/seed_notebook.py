@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import RESULTS, machine, machine_line, pct, run_search, write_report
+from _common import RESULTS, load_average, machine, machine_line, pct, run_search, write_report
 
 from search_spaces.dense import DenseHyperModel
 from tuner_app.config import SearchConfig
@@ -111,6 +111,7 @@ def main() -> None:
                 f"(notebook {pct(notebook)}), {row['wall_s']:.0f} s",
                 flush=True,
             )
+    info["load_average_at_end"] = load_average()
     write_report("seed_notebook", markdown(info, rows), {"machine": info, "experiments": rows})
 
 
@@ -142,7 +143,8 @@ def markdown(info, rows) -> str:
     lines = [
         "# The seed notebook, redone honestly",
         "",
-        f"{machine_line(info)}.",
+        f"{machine_line(info)}. Load average at the end {info['load_average_at_end']} "
+        "(times are wall-clock on this shared 2-core machine).",
         "",
         "Full MNIST: 50,000 training and 10,000 validation images (split from MNIST's training set, "
         "seed 0); the test set (10,000) is evaluated once, for the model the run selected. "
