@@ -38,6 +38,9 @@ class MnistHyperModel(kt.HyperModel):
     #: The seed notebook's configuration, one value per hyperparameter the family defines.
     SEED: Mapping[str, Any] = {}
     BATCH_SIZES = (64, 128, 256, 512)
+    #: Validation runs at this batch size (or the training one, if larger): evaluation needs no small
+    #: batches, and per-step overhead dominated the 10,000-image pass at batch 64 (benchmarks/speed.py).
+    VALIDATION_BATCH = 1024
 
     def __init__(self, space: str = "full", jit_compile: bool | str = False, **kwargs: Any):
         super().__init__(**kwargs)
@@ -82,6 +85,7 @@ class MnistHyperModel(kt.HyperModel):
         if schedule == "cosine":
             callbacks.append(cosine_per_epoch(model, int(kwargs.get("epochs", 1))))
         kwargs.pop("batch_size", None)
+        kwargs.setdefault("validation_batch_size", max(batch_size, self.VALIDATION_BATCH))
         return model.fit(*args, batch_size=batch_size, callbacks=callbacks, **kwargs)
 
 
