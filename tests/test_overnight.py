@@ -23,6 +23,14 @@ def start(*args: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen([*CLI, *args], stdout=handle, stderr=subprocess.STDOUT, text=True)
 
 
+def search_args(trials: int, epochs: int, data: str, subset: int, project: Path, *extra: str) -> list[str]:
+    """The CLI flags every search here shares: a small real subset in its own project folder."""
+    return [
+        "--max-trials", str(trials), "--epochs", str(epochs), "--data", data,
+        "--subset", str(subset), "--project-dir", str(project), *extra,
+    ]  # fmt: skip
+
+
 def events(project: Path) -> list[dict]:
     try:
         lines = (project / RESULTS_FILE).read_text().splitlines()
@@ -54,18 +62,7 @@ def free_port() -> int:
 
 def test_sigkill_mid_trial_then_resume_loses_no_finished_trial(tmp_path, small_npz):
     project = tmp_path / "night"
-    args = [
-        "--max-trials",
-        "3",
-        "--epochs",
-        "4",
-        "--data",
-        small_npz,
-        "--subset",
-        "2500",
-        "--project-dir",
-        str(project),
-    ]
+    args = search_args(3, 4, small_npz, 2500, project)
     proc = start(*args, log=tmp_path / "first.log")
 
     def second_trial_training():
@@ -105,20 +102,7 @@ def test_sigkill_mid_trial_then_resume_loses_no_finished_trial(tmp_path, small_n
 def test_chief_and_two_workers_run_every_trial_once(tmp_path, small_npz):
     project = tmp_path / "shared"
     oracle = f"127.0.0.1:{free_port()}"
-    common = [
-        "--max-trials",
-        "4",
-        "--epochs",
-        "1",
-        "--data",
-        small_npz,
-        "--subset",
-        "1500",
-        "--project-dir",
-        str(project),
-        "--oracle",
-        oracle,
-    ]
+    common = search_args(4, 1, small_npz, 1500, project, "--oracle", oracle)
     chief = start(*common, "--role", "chief", log=tmp_path / "chief.log")
     workers = [
         start(*common, "--role", "worker", "--worker-id", name, log=tmp_path / f"{name}.log")
@@ -139,20 +123,7 @@ def test_chief_and_two_workers_run_every_trial_once(tmp_path, small_npz):
 def test_lost_worker_trial_is_requeued_and_finished_by_another(tmp_path, small_npz):
     project = tmp_path / "shared"
     oracle = f"127.0.0.1:{free_port()}"
-    common = [
-        "--max-trials",
-        "3",
-        "--epochs",
-        "6",
-        "--data",
-        small_npz,
-        "--subset",
-        "2500",
-        "--project-dir",
-        str(project),
-        "--oracle",
-        oracle,
-    ]
+    common = search_args(3, 6, small_npz, 2500, project, "--oracle", oracle)
     chief = start(*common, "--role", "chief", "--worker-timeout", "4", log=tmp_path / "chief.log")
     doomed = start(*common, "--role", "worker", "--worker-id", "doomed", log=tmp_path / "d.log")
     survivor = start(*common, "--role", "worker", "--worker-id", "survivor", log=tmp_path / "s.log")
@@ -192,20 +163,7 @@ def test_chief_says_when_its_port_is_taken(tmp_path):
 def test_truncated_keras_tuner_state_is_reported_on_resume(tmp_path, small_npz, damaged):
     project = tmp_path / "p"
     first = subprocess.run(
-        [
-            *CLI,
-            "--max-trials",
-            "1",
-            "--epochs",
-            "1",
-            "--data",
-            small_npz,
-            "--subset",
-            "500",
-            "--project-dir",
-            str(project),
-            "--quiet",
-        ],
+        [*CLI, *search_args(1, 1, small_npz, 500, project, "--quiet")],
         capture_output=True,
         text=True,
         timeout=300,
