@@ -37,6 +37,8 @@ class MnistHyperModel(kt.HyperModel):
 
     #: The seed notebook's configuration, one value per hyperparameter the family defines.
     SEED: Mapping[str, Any] = {}
+    #: A known-good point that random and Bayesian searches try first (tuner_app.start_point).
+    START: Mapping[str, Any] = {}
     BATCH_SIZES = (64, 128, 256, 512)
     #: Validation runs at this batch size (or the training one, if larger): evaluation needs no small
     #: batches, and per-step overhead dominated the 10,000-image pass at batch 64 (benchmarks/speed.py).

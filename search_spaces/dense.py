@@ -28,6 +28,21 @@ class DenseHyperModel(MnistHyperModel):
         "batch_size": 128,
     }
 
+    #: Tried first by random and Bayesian searches (tuner_app.start_point): 3x512, dropout 0.3, Adam
+    #: with cosine decay reached 98.52 % test in 40 epochs on this machine (../shared/DESIGN.md).
+    START = {
+        "num_layers": 3,
+        "units_0": 512,
+        "units_1": 512,
+        "units_2": 512,
+        "activation": "relu",
+        "dropout": 0.3,
+        "optimizer": "adam",
+        "adam_learning_rate": 1e-3,
+        "lr_schedule": "cosine",
+        "batch_size": 128,
+    }
+
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         space = self.space_for(hp)
         num_layers = space.get("num_layers", lambda: hp.Int("num_layers", 1, 3))

@@ -200,3 +200,19 @@ def test_mirrored_strategy_builds_and_trains_under_the_strategy(tmp_path, small_
     outcome = SearchEngine(cfg, hypermodel=Recording()).run()
     assert outcome.state == "finished" and read_results(outcome.project_dir).completed()
     assert seen and set(seen) == {"MirroredStrategy"}
+
+
+def test_random_search_tries_the_family_start_point_first(tmp_path, small_npz):
+    from search_spaces.dense import DenseHyperModel
+
+    cfg = config(tmp_path, small_npz, max_trials=2, epochs=1, subset=600)
+    SearchEngine(cfg).run()
+    first, second = sorted(read_results(cfg.project_dir).trials, key=lambda t: t.started_at)
+    assert {k: first.hyperparameters.get(k) for k in DenseHyperModel.START} == DenseHyperModel.START
+    assert second.hyperparameters != first.hyperparameters  # then KerasTuner searches as usual
+
+    plain = config(tmp_path, small_npz, max_trials=1, epochs=1, subset=600, start_point=False)
+    plain = SearchConfig(**{**plain.__dict__, "project_dir": tmp_path / "plain"})
+    SearchEngine(plain).run()
+    (only,) = read_results(plain.project_dir).trials
+    assert {k: only.hyperparameters.get(k) for k in DenseHyperModel.START} != DenseHyperModel.START

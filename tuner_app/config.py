@@ -87,6 +87,7 @@ class SearchConfig:
     oracle: str = "127.0.0.1:8000"
     worker_id: str | None = None
     worker_timeout_s: float = 60.0
+    start_point: bool = True
 
     def validated(self) -> SearchConfig:
         """Return a copy with defaults filled in, or raise ConfigError naming the bad setting."""

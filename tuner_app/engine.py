@@ -35,6 +35,7 @@ from tuner_app.distributed import (
 from tuner_app.progress import planned_trials
 from tuner_app.report import write_summary
 from tuner_app.results import RESULTS_FILE, ResultsWriter, read_results
+from tuner_app.start_point import STARTING_TUNERS, begin_at
 from tuner_app.tuners import Budget, StopSearch, format_exception, make_tuner
 
 KERAS_TUNER_SUBDIR = "keras_tuner"
@@ -258,6 +259,10 @@ class SearchEngine:
                 f"{self.project_dir / RESULTS_FILE} is intact and the window can still open it; "
                 "start a new search with another --project-dir."
             ) from None
+        start = getattr(kwargs["hypermodel"], "START", None)
+        fresh = not tuner.oracle.trials and config.role != "worker"
+        if config.start_point and config.tuner in STARTING_TUNERS and start and fresh:
+            begin_at(tuner.oracle, start)
         tuner.setup_recording(self.writer, self.budget, self.listener)
         tuner.oracle.verbose = 0
         if config.role == "standalone":

@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument(
         "--max-retries", type=int, default=0, help="re-runs of a trial that crashed (default 0)"
     )
+    budget.add_argument(
+        "--no-start-point",
+        dest="start_point",
+        action="store_false",
+        help="random/bayesian: do not try the family's known-good configuration first",
+    )
     data = parser.add_argument_group("data")
     data.add_argument("--data", type=Path, help="MNIST .npz with keys x_train, y_train, x_test, y_test")
     data.add_argument("--subset", type=positive_int, help="use only N training images (validation: N/5)")
@@ -197,6 +203,7 @@ def config_from_args(args: argparse.Namespace):
         oracle=args.oracle,
         worker_id=args.worker_id,
         worker_timeout_s=args.worker_timeout,
+        start_point=args.start_point,
     ).validated()
 
 
