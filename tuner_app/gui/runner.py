@@ -91,6 +91,8 @@ def config_to_argv(config: SearchConfig) -> list[str]:
                      ("--mixed-precision", config.mixed_precision)):  # fmt: skip
         if on:
             argv.append(flag)
+    if not config.start_point:
+        argv.append("--no-start-point")
     return argv
 
 

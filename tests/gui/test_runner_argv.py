@@ -1,0 +1,24 @@
+"""The window's child-process search gets exactly the settings of the form's SearchConfig."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from tuner_app.config import SearchConfig
+from tuner_app.gui.runner import config_to_argv
+from tuner_app.search import build_parser, config_from_args
+
+
+def test_every_launch_setting_survives_the_command_line(tmp_path: Path):
+    config = SearchConfig(
+        family="conv", tuner="bayesian", space="full", max_trials=7, epochs=3, executions=2,
+        time_limit_s=5400.0, target=0.99, subset=3000, validation_size=600, seed=4,
+        project_dir=tmp_path / "p", resume=True, data_path=None, tensorboard=True, max_failures=3,
+        max_retries=1, jit_compile="on", start_point=False, mixed_precision=True,
+    ).validated()  # fmt: skip
+    parsed = config_from_args(build_parser().parse_args(config_to_argv(config)))
+    skipped = {"role", "oracle", "worker_id", "worker_timeout_s"}  # the window runs standalone searches
+    for field in dataclasses.fields(SearchConfig):
+        if field.name not in skipped:
+            assert getattr(parsed, field.name) == getattr(config, field.name), field.name
