@@ -161,3 +161,20 @@ def test_save_plot_png(window, cli_project: Path, tmp_path: Path) -> None:
     assert len(pixels) > 3  # axes, lines and text, not a blank image
     window.tabs.currentWidget().save_png(out)
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_project_shared_by_several_workers_shows_who_ran_each_trial(window, tmp_path: Path) -> None:
+    """Two engines with different worker names append to one project folder, as a chief's workers
+    do (tests/test_overnight.py runs the real gRPC chief and workers); the window opens it as usual."""
+    from tuner_app.config import SearchConfig
+    from tuner_app.engine import SearchEngine
+
+    project = tmp_path / "shared"
+    base = SearchConfig(family="dense", max_trials=1, epochs=1, subset=600, project_dir=project)
+    SearchEngine(base, worker="gpu1").run()
+    SearchEngine(SearchConfig(**{**base.__dict__, "max_trials": 2, "resume": True}), worker="gpu2").run()
+    assert window.open_project(project)
+    model = window.table_model
+    assert model.rowCount() == 2 and "worker" in model.columns
+    column = model.columns.index("worker")
+    assert {model.data(model.index(r, column)) for r in range(2)} == {"gpu1", "gpu2"}

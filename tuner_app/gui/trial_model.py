@@ -19,6 +19,7 @@ from tuner_app.results import SearchSnapshot, TrialRecord
 SORT_ROLE = Qt.ItemDataRole.UserRole
 TRIAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 FIXED_HEAD = ("trial", "status")
+WORKER = "worker"  # shown once trials came from more than one worker (a distributed search)
 FIXED_TAIL = ("val accuracy", "best epoch", "duration")
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -27,6 +28,7 @@ class TrialTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None):
         super().__init__(parent)
         self._names: list[str] = []
+        self._head: tuple[str, ...] = FIXED_HEAD
         self._rows: list[TrialRecord] = []
         self._row_of: dict[str, int] = {}
         self._text_columns: set[str] = set()
@@ -35,9 +37,11 @@ class TrialTableModel(QAbstractTableModel):
     def update(self, snapshot: SearchSnapshot) -> None:
         """Fold in a new snapshot with minimal change notifications."""
         names = hyperparameter_names(snapshot)
-        if names != self._names:
+        several_workers = len({t.worker for t in snapshot.trials}) > 1
+        head = (*FIXED_HEAD, WORKER) if several_workers else FIXED_HEAD
+        if names != self._names or head != self._head:
             self.beginResetModel()
-            self._names = names
+            self._names, self._head = names, head
             self._rows, self._row_of = [], {}
             self._append(snapshot.trials)
             self._text_columns = self._find_text_columns()
@@ -73,14 +77,14 @@ class TrialTableModel(QAbstractTableModel):
 
     @property
     def columns(self) -> list[str]:
-        return [*FIXED_HEAD, *self._names, *FIXED_TAIL]
+        return [*self._head, *self._names, *FIXED_TAIL]
 
     # -- Qt model interface --------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(FIXED_HEAD) + len(self._names) + len(FIXED_TAIL)
+        return 0 if parent.isValid() else len(self._head) + len(self._names) + len(FIXED_TAIL)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
@@ -100,7 +104,7 @@ class TrialTableModel(QAbstractTableModel):
             return trial.trial_id
         if role == Qt.ItemDataRole.ToolTipRole and trial.error:
             return trial.error
-        numeric = column not in FIXED_HEAD and column not in self._text_columns
+        numeric = column not in self._head and column not in self._text_columns
         if role == Qt.ItemDataRole.TextAlignmentRole and numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -110,6 +114,8 @@ class TrialTableModel(QAbstractTableModel):
             return trial.trial_id
         if column == "status":
             return trial.status
+        if column == WORKER:
+            return trial.worker
         if column == "val accuracy":
             return format_mean_std(trial)
         if column == "best epoch":
@@ -126,8 +132,8 @@ class TrialTableModel(QAbstractTableModel):
     def _sort_key(self, trial: TrialRecord, column: str) -> Any:
         if column == "trial":
             return float(trial.trial_id) if trial.trial_id.isdigit() else -math.inf
-        if column == "status":
-            return trial.status
+        if column in ("status", WORKER):
+            return trial.status if column == "status" else trial.worker
         if column == "val accuracy":
             return trial.mean if trial.mean is not None else -math.inf
         if column == "best epoch":
