@@ -92,23 +92,36 @@ class MnistHyperModel(kt.HyperModel):
 
 
 def choose_optimizer(space: Space) -> keras.optimizers.Optimizer:
-    """SGD with momentum or Adam, each with its own log-scale learning-rate range."""
+    """SGD with momentum or Adam, each with its own log-scale learning-rate range.
+
+    Both branches are declared on every build (the one not taken returns None): KerasTuner finds a
+    branch's hyperparameters only when a build declares them, and a trial that first reaches an
+    undeclared branch gets its defaults (Adam at 1e-4) instead of a sampled value.
+    """
     hp = space.hp
     name = space.get("optimizer", lambda: hp.Choice("optimizer", ["sgd", "adam"]))
+    chosen: dict[str, Any] = {}
+    for branch in ("sgd", "adam"):
+        if space.mode == "seed" and branch != name:
+            continue  # the seed point declares only what it uses
+        with hp.conditional_scope("optimizer", [branch]):
+            if branch == "sgd":
+                chosen["sgd"] = (
+                    space.get(
+                        "sgd_learning_rate",
+                        lambda: hp.Float("sgd_learning_rate", 1e-3, 0.3, sampling="log"),
+                    ),
+                    space.get("momentum", lambda: hp.Choice("momentum", [0.0, 0.9])),
+                )
+            else:
+                chosen["adam"] = space.get(
+                    "adam_learning_rate",
+                    lambda: hp.Float("adam_learning_rate", 1e-4, 1e-2, sampling="log"),
+                )
     if name == "sgd":
-        with hp.conditional_scope("optimizer", ["sgd"]):
-            lr = space.get(
-                "sgd_learning_rate",
-                lambda: hp.Float("sgd_learning_rate", 1e-3, 0.3, sampling="log"),
-            )
-            momentum = space.get("momentum", lambda: hp.Choice("momentum", [0.0, 0.9]))
+        lr, momentum = chosen["sgd"]
         return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
-    with hp.conditional_scope("optimizer", ["adam"]):
-        lr = space.get(
-            "adam_learning_rate",
-            lambda: hp.Float("adam_learning_rate", 1e-4, 1e-2, sampling="log"),
-        )
-    return keras.optimizers.Adam(learning_rate=lr)
+    return keras.optimizers.Adam(learning_rate=chosen["adam"])
 
 
 def cosine_per_epoch(model: keras.Model, epochs: int) -> keras.callbacks.Callback:

@@ -69,11 +69,17 @@ class ConvHyperModel(MnistHyperModel):
             x = keras.layers.RandomRotation(0.03, fill_mode="constant")(x)
             x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
             x = keras.layers.RandomZoom(0.1, fill_mode="constant")(x)
-        for i in range(blocks):
+        settings = []
+        # Every block's settings are declared (conditional on the depth) even when this trial has
+        # fewer blocks: KerasTuner samples only hyperparameters it has seen declared.
+        for i in range(blocks if self.space == "seed" else 3):
             with hp.conditional_scope("conv_blocks", list(range(i + 1, 4))):
-                filters = space.get(f"filters_{i}", lambda i=i: hp.Choice(f"filters_{i}", [16, 32, 64, 128]))
-                kernel = space.get(f"kernel_{i}", lambda i=i: hp.Choice(f"kernel_{i}", [3, 5]))
-                double = space.get(f"double_{i}", lambda i=i: hp.Boolean(f"double_{i}"))
+                settings.append((
+                    space.get(f"filters_{i}", lambda i=i: hp.Choice(f"filters_{i}", [16, 32, 64, 128])),
+                    space.get(f"kernel_{i}", lambda i=i: hp.Choice(f"kernel_{i}", [3, 5])),
+                    space.get(f"double_{i}", lambda i=i: hp.Boolean(f"double_{i}")),
+                ))  # fmt: skip
+        for i, (filters, kernel, double) in enumerate(settings[:blocks]):
             for _ in range(2 if double else 1):
                 # The seed's single "valid" convolutions in the first two blocks; "same" elsewhere
                 # keeps any three blocks from shrinking a 28x28 map to nothing.

@@ -50,10 +50,13 @@ class DenseHyperModel(MnistHyperModel):
         dropout = space.get("dropout", lambda: hp.Float("dropout", 0.0, 0.5, step=0.1))
         inputs = keras.Input(shape=(28, 28), name="image")
         x = keras.layers.Flatten()(inputs)
-        for i in range(num_layers):
-            # Conditional on the depth: a shallow trial records no units for layers it lacks.
+        widths = []
+        # Every layer's width is declared (conditional on the depth) even when this trial is
+        # shallower: KerasTuner samples only hyperparameters it has seen declared.
+        for i in range(num_layers if self.space == "seed" else 3):
             with hp.conditional_scope("num_layers", list(range(i + 1, 4))):
-                units = space.get(f"units_{i}", lambda i=i: hp.Int(f"units_{i}", 32, 512, step=32))
+                widths.append(space.get(f"units_{i}", lambda i=i: hp.Int(f"units_{i}", 32, 512, step=32)))
+        for units in widths[:num_layers]:
             x = keras.layers.Dense(units, activation=activation)(x)
             if dropout:
                 x = keras.layers.Dropout(dropout)(x)

@@ -79,3 +79,20 @@ def test_weight_decay_puts_l2_on_hidden_kernels_only():
 def test_unknown_family_names_the_choices():
     with pytest.raises(KeyError, match="dense, weight_decay, conv"):
         make_hypermodel("resnet")
+
+
+@pytest.mark.parametrize(
+    ("family", "branch_only"),
+    [
+        ("dense", {"units_1", "units_2", "adam_learning_rate"}),
+        ("weight_decay", {"adam_learning_rate"}),
+        ("conv", {"filters_2", "kernel_2", "double_2", "adam_learning_rate"}),
+    ],
+)
+def test_keras_tuner_sees_every_branch_before_the_first_trial(tmp_path, family, branch_only):
+    """Hyperparameters of branches the default build does not take (deeper layers, Adam) must be in
+    the oracle's space from the start, or the first trial to take that branch runs at defaults."""
+    tuner = kt.RandomSearch(
+        make_hypermodel(family, "full"), objective="val_accuracy", max_trials=1, directory=str(tmp_path)
+    )
+    assert branch_only <= {hp.name for hp in tuner.oracle.hyperparameters.space}
