@@ -216,3 +216,33 @@ def test_random_search_tries_the_family_start_point_first(tmp_path, small_npz):
     SearchEngine(plain).run()
     (only,) = read_results(plain.project_dir).trials
     assert {k: only.hyperparameters.get(k) for k in DenseHyperModel.START} != DenseHyperModel.START
+
+
+def test_stop_ends_the_running_epoch_within_a_few_batches(tmp_path, small_npz):
+    """A Stop (or a time limit) must not wait for the end of a long epoch."""
+    batches: list[int] = []
+
+    class Counting(kt.HyperModel):
+        def build(self, hp):
+            model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            model.compile("adam", loss, metrics=["accuracy"])
+            return model
+
+        def fit(self, hp, model, *args, callbacks=(), **kwargs):
+            counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batches.append(b))
+            return model.fit(*args, batch_size=32, callbacks=[*callbacks, counter], **kwargs)
+
+    engine: SearchEngine
+
+    def listener(event):
+        if event["event"] == "execution_started":
+            engine.cancel()
+
+    cfg = config(tmp_path, small_npz, max_trials=3, epochs=3, subset=3000)  # 75 batches an epoch
+    engine = SearchEngine(cfg, listener=listener, hypermodel=Counting())
+    outcome = engine.run()
+    assert outcome.state == "stopped"
+    assert 1 <= len(batches) <= 10  # not 75: the epoch ended early
+    (trial,) = read_results(cfg.project_dir).trials
+    assert trial.status == "interrupted"

@@ -36,7 +36,7 @@ from tuner_app.progress import planned_trials
 from tuner_app.report import write_summary
 from tuner_app.results import RESULTS_FILE, ResultsWriter, read_results
 from tuner_app.start_point import STARTING_TUNERS, begin_at
-from tuner_app.tuners import Budget, StopSearch, format_exception, make_tuner
+from tuner_app.tuners import Budget, BudgetWatch, StopSearch, format_exception, make_tuner
 
 KERAS_TUNER_SUBDIR = "keras_tuner"
 BEST_MODEL_FILE = "best_model.keras"
@@ -271,7 +271,10 @@ class SearchEngine:
         return tuner
 
     def _callbacks(self) -> list[keras.callbacks.Callback]:
-        callbacks: list[keras.callbacks.Callback] = [keras.callbacks.TerminateOnNaN()]
+        callbacks: list[keras.callbacks.Callback] = [
+            keras.callbacks.TerminateOnNaN(),
+            BudgetWatch(self.budget),  # stops within a few batches, not at the epoch's end
+        ]
         if self.config.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(str(self.project_dir / "tensorboard")))
         return callbacks

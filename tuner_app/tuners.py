@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import keras
 import keras_tuner as kt
 from keras_tuner.errors import FailedTrialError, FatalError
 
@@ -62,6 +63,30 @@ class Budget:
         if between_trials and self.max_trials is not None and self.trials_finished >= self.max_trials:
             return f"{self.max_trials} trials done"
         return None
+
+
+class BudgetWatch(keras.callbacks.Callback):
+    """Ends the epoch within a few batches once the budget says stop (time limit, Stop, Ctrl+C).
+
+    Why: the budget is otherwise checked at epoch ends, and one epoch of a large augmented conv
+    net took over 10 minutes on 2 CPU cores, so a time limit or a Stop could be overshot by that
+    much. Keras checks `stop_training` after every batch; the epoch-end hook then stops the search
+    and the trial is recorded as interrupted. KerasTuner deep-copies callbacks for each execution:
+    this one shares its budget on purpose (`__deepcopy__` returns itself).
+    """
+
+    EVERY_BATCHES = 10
+
+    def __init__(self, budget: Budget):
+        super().__init__()
+        self.budget = budget
+
+    def __deepcopy__(self, memo: dict) -> BudgetWatch:
+        return self
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        if batch % self.EVERY_BATCHES == 0 and self.budget.stop_reason(between_trials=False):
+            self.model.stop_training = True
 
 
 def short_error(message: str | None) -> str | None:
