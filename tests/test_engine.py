@@ -246,3 +246,4 @@ def test_stop_ends_the_running_epoch_within_a_few_batches(tmp_path, small_npz):
     assert 1 <= len(batches) <= 10  # not 75: the epoch ended early
     (trial,) = read_results(cfg.project_dir).trials
     assert trial.status == "interrupted"
+    assert trial.epochs_done == 0  # the cut epoch's partial metrics are not recorded as an epoch

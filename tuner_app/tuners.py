@@ -49,6 +49,7 @@ class Budget:
     cancelled: threading.Event = field(default_factory=threading.Event)
     target_reached: float | None = None
     trials_finished: int = 0
+    epoch_cut_short: bool = False  # set by BudgetWatch: the running epoch's metrics are partial
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started_at
@@ -86,6 +87,7 @@ class BudgetWatch(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         if batch % self.EVERY_BATCHES == 0 and self.budget.stop_reason(between_trials=False):
+            self.budget.epoch_cut_short = True
             self.model.stop_training = True
 
 
@@ -144,6 +146,8 @@ class RecordingMixin:
         return super()._build_and_fit_model(trial, *args, **kwargs)
 
     def on_epoch_end(self, trial, model, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._budget.epoch_cut_short:  # partial metrics: not recorded as an epoch
+            raise StopSearch(self._budget.stop_reason(between_trials=False) or "stopped")
         super().on_epoch_end(trial, model, epoch, logs=logs)
         metrics = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
         self._emit(
