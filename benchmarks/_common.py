@@ -77,15 +77,20 @@ def write_report(name: str, markdown: str, data: dict[str, Any]) -> Path:
 def run_search(config, hypermodel=None) -> dict[str, Any]:
     """Run one real search through the engine; its summary.json plus wall time and every trial."""
     from tuner_app.engine import SearchEngine
-    from tuner_app.report import SUMMARY_JSON, trial_row
-    from tuner_app.results import read_results
 
     started = time.perf_counter()
     outcome = SearchEngine(config, listener=_print_progress, hypermodel=hypermodel).run()
-    wall = time.perf_counter() - started
-    summary = json.loads((outcome.project_dir / SUMMARY_JSON).read_text())
-    snapshot = read_results(outcome.project_dir)
-    summary["wall_s"] = round(wall, 1)
+    return summarise(outcome.project_dir, time.perf_counter() - started)
+
+
+def summarise(project_dir: Path, wall_s: float) -> dict[str, Any]:
+    """A finished project's summary.json plus wall time, every trial and its validation curves."""
+    from tuner_app.report import SUMMARY_JSON, trial_row
+    from tuner_app.results import read_results
+
+    summary = json.loads((Path(project_dir) / SUMMARY_JSON).read_text())
+    snapshot = read_results(project_dir)
+    summary["wall_s"] = round(wall_s, 1)
     summary["all_trials"] = [trial_row(t, list(t.user_hyperparameters())) for t in snapshot.trials]
     summary["curves"] = {
         t.trial_id: [[e.metrics.get("val_accuracy") for e in ex] for ex in t.executions]

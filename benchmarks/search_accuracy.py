@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _common import machine, machine_line, pct, run_search, write_report
+from _common import machine, machine_line, pct, run_search, summarise, write_report
 
 from search_spaces import FAMILIES
 from tuner_app.config import TUNERS, SearchConfig, format_duration, parse_duration
@@ -41,16 +41,33 @@ def main() -> None:
     parser.add_argument("--max-trials", type=int, default=200)
     parser.add_argument("--time-limit", type=parse_duration, default=parse_duration("15m"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--from-project",
+        type=Path,
+        help="report on this finished project instead of searching (wall time: its log's)",
+    )
     args = parser.parse_args()
     executions = args.executions or (3 if args.family == "weight_decay" else 1)
     info = machine()
+    if args.from_project:
+        summary = summarise(args.from_project, 0.0)
+        summary["wall_s"] = summary["elapsed_s"]
+    else:
+        summary = search(args, executions)
+    report(args, executions, info, summary)
+
+
+def search(args, executions: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         config = SearchConfig(
             family=args.family, tuner=args.tuner, epochs=args.epochs, executions=executions,
             max_trials=args.max_trials, time_limit_s=args.time_limit, seed=args.seed,
             project_dir=Path(tmp) / "search",
         )  # fmt: skip
-        summary = run_search(config)
+        return run_search(config)
+
+
+def report(args, executions: int, info: dict, summary: dict) -> None:
     target, measured_on = TARGETS[args.family]
     best = summary["best_trials"][0] if summary["best_trials"] else {}
     test = (summary["test"] or {}).get("test_accuracy")
