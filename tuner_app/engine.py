@@ -260,7 +260,7 @@ class SearchEngine:
                 "start a new search with another --project-dir."
             ) from None
         start = getattr(kwargs["hypermodel"], "START", None)
-        fresh = not tuner.oracle.trials and config.role != "worker"
+        fresh = config.role != "worker" and not tuner.oracle.trials  # a worker's oracle is remote
         if config.start_point and config.tuner in STARTING_TUNERS and start and fresh:
             begin_at(tuner.oracle, start)
         tuner.setup_recording(self.writer, self.budget, self.listener)
