@@ -128,6 +128,7 @@ def serve_chief(
     from keras_tuner.src.distribute.oracle_chief import OracleServicer
 
     host, port = parse_address(address)
+    _wait_while_others_run(oracle)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
     servicer = OracleServicer(oracle)
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
@@ -150,6 +151,25 @@ def serve_chief(
     finally:
         server.stop(grace=2)
     return orphaned
+
+
+def _wait_while_others_run(oracle, pause_s: float = 1.0) -> None:
+    """A worker asking for a trial after the last one was handed out waits (IDLE), not stops, while
+    other workers still run trials: if one of them is lost, its re-queued trial needs a taker.
+    Found when a quick worker left before a slow worker's trial was orphaned (nobody re-ran it)."""
+    from keras_tuner.src.engine import trial as trial_module
+
+    create = oracle.create_trial
+
+    def create_trial(tuner_id: str):
+        trial = create(tuner_id)
+        others = [w for w in oracle.ongoing_trials if w != tuner_id]
+        if trial.status == trial_module.TrialStatus.STOPPED and others:
+            time.sleep(pause_s)  # KerasTuner's worker asks again at once on IDLE
+            trial.status = trial_module.TrialStatus.IDLE
+        return trial
+
+    oracle.create_trial = create_trial
 
 
 def _alive(project_dir: Path, worker_id: str, timeout_s: float) -> bool:
