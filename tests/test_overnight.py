@@ -18,9 +18,25 @@ from tuner_app.results import RESULTS_FILE, read_results
 CLI = [sys.executable, "-m", "tuner_app.search"]
 
 
+STARTED: list[subprocess.Popen] = []
+
+
 def start(*args: str, log: Path) -> subprocess.Popen:
     handle = open(log, "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([*CLI, *args], stdout=handle, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen([*CLI, *args], stdout=handle, stderr=subprocess.STDOUT, text=True)
+    STARTED.append(proc)
+    return proc
+
+
+@pytest.fixture(autouse=True)
+def no_process_outlives_its_test():
+    """A failed test must not leave searches running: they would slow every test after it."""
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def search_args(trials: int, epochs: int, data: str, subset: int, project: Path, *extra: str) -> list[str]:
@@ -29,6 +45,11 @@ def search_args(trials: int, epochs: int, data: str, subset: int, project: Path,
         "--max-trials", str(trials), "--epochs", str(epochs), "--data", data,
         "--subset", str(subset), "--project-dir", str(project), *extra,
     ]  # fmt: skip
+
+
+def read_logs(folder: Path, *names: str) -> str:
+    """The processes' own output, for the message of a failed assertion."""
+    return "\n".join(f"--- {name}:\n{(folder / name).read_text()}" for name in names)
 
 
 def events(project: Path) -> list[dict]:
@@ -124,7 +145,7 @@ def test_lost_worker_trial_is_requeued_and_finished_by_another(tmp_path, small_n
     project = tmp_path / "shared"
     oracle = f"127.0.0.1:{free_port()}"
     common = search_args(3, 6, small_npz, 2500, project, "--oracle", oracle)
-    chief = start(*common, "--role", "chief", "--worker-timeout", "4", log=tmp_path / "chief.log")
+    chief = start(*common, "--role", "chief", "--worker-timeout", "10", log=tmp_path / "chief.log")
     doomed = start(*common, "--role", "worker", "--worker-id", "doomed", log=tmp_path / "d.log")
     survivor = start(*common, "--role", "worker", "--worker-id", "survivor", log=tmp_path / "s.log")
     wait_for(
@@ -134,7 +155,7 @@ def test_lost_worker_trial_is_requeued_and_finished_by_another(tmp_path, small_n
     doomed.send_signal(signal.SIGKILL)
     doomed.wait()
     lost = next(e["trial_id"] for e in events(project) if e["worker"] == "doomed" and "trial_id" in e)
-    assert survivor.wait(timeout=600) == 0, (tmp_path / "s.log").read_text()
+    assert survivor.wait(timeout=600) == 0, read_logs(tmp_path, "s.log", "chief.log")
     assert chief.wait(timeout=120) == 0, (tmp_path / "chief.log").read_text()
     snapshot = read_results(project)
     assert [t.status for t in snapshot.trials] == ["completed"] * 3

@@ -1,11 +1,8 @@
 """KerasTuner's own distributed mode (a chief oracle and workers over gRPC), made safe for long runs.
 
-Roles are set through KerasTuner's environment variables. The chief serves KerasTuner's
-`OracleServicer` with our own serving loop instead of `oracle_chief.start_server`, for two reasons
-read from its source (1.4.8): it checks for the end only every 20 s, and a worker killed mid-trial
-leaves its trial in `ongoing_trials` forever, so the chief never exits. Workers touch a heartbeat
-file; the chief re-queues the trial of a worker whose heartbeat went stale (another worker re-runs
-it from scratch) and, if no live worker is left to take it, ends with a report saying how to resume.
+Roles are set through KerasTuner's environment variables. This module holds what both sides
+need without importing KerasTuner: addresses, the wait for a chief, and the workers' heartbeat files
+that the chief (`tuner_app.chief`) reads to tell a lost worker from a busy one.
 """
 
 from __future__ import annotations
@@ -14,8 +11,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
-from concurrent import futures
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HEARTBEAT_DIR = "workers"
@@ -110,85 +107,29 @@ def heartbeat_age(project_dir: Path, worker_id: str) -> float | None:
         return None
 
 
-OrphanListener = Callable[[str, str], None]  # (trial_id, worker_id)
+@contextmanager
+def limit_chief_wait(seconds: float) -> Iterator[None]:
+    """Let a worker's calls wait at most `seconds` for a chief that went away.
 
+    KerasTuner's OracleClient waits up to an hour per call (`oracle_client.TIMEOUT`, read at call
+    time), so a worker whose chief died would sit silent all night; now it fails with a message.
+    """
+    from keras_tuner.src.distribute import oracle_client
 
-def serve_chief(
-    oracle,
-    address: str,
-    project_dir: Path,
-    worker_timeout_s: float,
-    on_orphan: OrphanListener,
-    should_stop: Callable[[], bool] = lambda: False,
-    poll_s: float = 0.5,
-) -> list[str]:
-    """Serve the oracle until every trial has ended; return ids of trials left orphaned."""
-    import grpc
-    from keras_tuner.src import protos
-    from keras_tuner.src.distribute.oracle_chief import OracleServicer
-
-    host, port = parse_address(address)
-    _wait_while_others_run(oracle)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-    servicer = OracleServicer(oracle)
-    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
-    if server.add_insecure_port(f"{host}:{port}") == 0:
-        raise DistributedError(f"The chief cannot listen on {host}:{port}; pick another --oracle.")
-    server.start()
-    orphaned: list[str] = []
+    before = oracle_client.TIMEOUT
+    oracle_client.TIMEOUT = seconds
     try:
-        while True:
-            time.sleep(poll_s)
-            orphaned = _requeue_dead_workers(oracle, project_dir, worker_timeout_s, on_orphan)
-            if oracle.ongoing_trials:
-                continue
-            if should_stop():
-                break
-            # Serve until every live worker has been told to stop (else it would wait forever).
-            live = [t for t in oracle.tuner_ids if _alive(project_dir, t, worker_timeout_s)]
-            if not live and (servicer.stop_triggered or orphaned):
-                break
+        yield
     finally:
-        server.stop(grace=2)
-    return orphaned
+        oracle_client.TIMEOUT = before
 
 
-def _wait_while_others_run(oracle, pause_s: float = 1.0) -> None:
-    """A worker asking for a trial after the last one was handed out waits (IDLE), not stops, while
-    other workers still run trials: if one of them is lost, its re-queued trial needs a taker.
-    Found when a quick worker left before a slow worker's trial was orphaned (nobody re-ran it)."""
-    from keras_tuner.src.engine import trial as trial_module
-
-    create = oracle.create_trial
-
-    def create_trial(tuner_id: str):
-        trial = create(tuner_id)
-        others = [w for w in oracle.ongoing_trials if w != tuner_id]
-        if trial.status == trial_module.TrialStatus.STOPPED and others:
-            time.sleep(pause_s)  # KerasTuner's worker asks again at once on IDLE
-            trial.status = trial_module.TrialStatus.IDLE
-        return trial
-
-    oracle.create_trial = create_trial
-
-
-def _alive(project_dir: Path, worker_id: str, timeout_s: float) -> bool:
-    age = heartbeat_age(project_dir, worker_id)
-    return age is not None and age < timeout_s
-
-
-def _requeue_dead_workers(
-    oracle, project_dir: Path, timeout_s: float, on_orphan: OrphanListener
-) -> list[str]:
-    """Give the trials of silent workers back to the queue; return the queue's trial ids."""
-    for worker_id, trial in list(oracle.ongoing_trials.items()):
-        age = heartbeat_age(project_dir, worker_id)
-        if age is not None and age < timeout_s:
-            continue
-        oracle.ongoing_trials.pop(worker_id, None)
-        oracle.tuner_ids.discard(worker_id)
-        if trial.trial_id not in oracle._retry_queue:
-            oracle._retry_queue.append(trial.trial_id)
-        oracle.save()
-        on_orphan(trial.trial_id, worker_id)
-    return list(oracle._retry_queue)
+def chief_lost_message(exc: BaseException, address: str, waited_s: float) -> str | None:
+    """A plain reason when `exc` is a gRPC call to the chief that failed; None for anything else."""
+    code = getattr(exc, "code", None)
+    if not callable(code) or type(exc).__module__.split(".")[0] != "grpc":
+        return None
+    return (
+        f"lost contact with the chief at {address} ({code().name}, waited up to {waited_s:.0f} s); "
+        "finished trials are kept: restart the chief with --resume, then start the workers again"
+    )

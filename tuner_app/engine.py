@@ -22,14 +22,16 @@ import keras_tuner as kt
 
 from search_spaces import make_hypermodel
 from tuner_app import data as data_module
+from tuner_app.chief import serve_chief
 from tuner_app.config import SearchConfig
 from tuner_app.device import configure_device
 from tuner_app.distributed import (
     CHIEF_WAIT_S,
     Heartbeat,
     check_port_free,
+    chief_lost_message,
     configure_environment,
-    serve_chief,
+    limit_chief_wait,
     wait_for_chief,
 )
 from tuner_app.progress import planned_trials
@@ -191,6 +193,9 @@ class SearchEngine:
         def orphaned(trial_id: str, worker_id: str) -> None:
             self._emit("trial_orphaned", trial_id=trial_id, lost_worker=worker_id)
 
+        def reclaimed(trial_id: str, worker_id: str) -> None:
+            self._emit("trial_reclaimed", trial_id=trial_id, returned_worker=worker_id)
+
         with _keras_tuner_prints_hidden():
             left = serve_chief(
                 tuner.oracle,
@@ -198,6 +203,7 @@ class SearchEngine:
                 self.project_dir,
                 self.config.worker_timeout_s,
                 on_orphan=orphaned,
+                on_return=reclaimed,
                 should_stop=lambda: self.budget.stop_reason(between_trials=False) is not None,
             )
         if left:
@@ -213,11 +219,13 @@ class SearchEngine:
         tuner = self._make_tuner(device)
         state, reason = "finished", "the chief has no more trials"
         try:
-            self._search(tuner, splits)
+            with limit_chief_wait(CHIEF_WAIT_S):
+                self._search(tuner, splits)
         except StopSearch as stop:
             state, reason = "stopped", stop.reason
         except Exception as exc:
-            state, reason = "failed", format_exception(exc)
+            lost = chief_lost_message(exc, self.config.oracle, CHIEF_WAIT_S)
+            state, reason = "failed", lost or format_exception(exc)
         self._emit("worker_finished", state=state, reason=reason)
         if state == "failed":
             raise SearchError(f"The worker failed: {reason}.")

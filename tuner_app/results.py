@@ -321,6 +321,9 @@ class ResultsReader:
         elif kind == "trial_orphaned" and trial:
             trial.status = "orphaned"
             trial.error = f"worker {event.get('lost_worker')} was lost mid-trial; re-queued"
+        elif kind == "trial_reclaimed" and trial:  # the "lost" worker reported again: still its trial
+            trial.status = "running"
+            trial.error = None
         elif kind == "test_evaluated":
             self._test = {k: v for k, v in event.items() if k not in ("event", "worker")}
         elif kind == "search_finished":

@@ -1,0 +1,185 @@
+"""The chief of a distributed search: KerasTuner's oracle served over gRPC, made safe for long runs.
+
+We serve KerasTuner's `OracleServicer` (subclassed) with our own loop instead of
+`oracle_chief.start_server`, for reasons read from its source (1.4.8): it checks for the end only
+every 20 s, and a worker killed mid-trial leaves its trial in `ongoing_trials` forever, so the chief
+never exits. Here a silent worker's trial is re-queued for another worker, and if no live worker is
+left to take it, the chief ends with the ids of the orphaned trials so the caller can say how to resume.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent import futures
+from pathlib import Path
+
+import grpc
+from keras_tuner.src import protos
+from keras_tuner.src.distribute.oracle_chief import OracleServicer
+from keras_tuner.src.engine.trial import Trial, TrialStatus
+
+from tuner_app.distributed import DistributedError, heartbeat_age, parse_address
+
+OrphanListener = Callable[[str, str], None]  # (trial_id, worker_id)
+
+
+def serve_chief(
+    oracle,
+    address: str,
+    project_dir: Path,
+    worker_timeout_s: float,
+    on_orphan: OrphanListener,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_return: OrphanListener = lambda trial_id, worker_id: None,
+    poll_s: float = 0.5,
+) -> list[str]:
+    """Serve the oracle until every trial has ended; return ids of trials left orphaned."""
+    host, port = parse_address(address)
+    # Several handler threads: a worker told to wait must not hold up the others' reports.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    servicer = ChiefServicer(oracle, project_dir, worker_timeout_s, on_orphan, on_return)
+    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    if server.add_insecure_port(f"{host}:{port}") == 0:
+        raise DistributedError(f"The chief cannot listen on {host}:{port}; pick another --oracle.")
+    server.start()
+    try:
+        while True:
+            time.sleep(poll_s)
+            with servicer.lock:
+                servicer.requeue_silent_workers()
+                if should_stop():
+                    servicer.stopping = True  # workers are told to stop once their trial ends
+                if oracle.ongoing_trials or servicer.live_workers():
+                    continue
+                if servicer.stopping or servicer.stop_triggered or oracle._retry_queue:
+                    return list(oracle._retry_queue)
+    finally:
+        server.stop(grace=2)
+
+
+class ChiefServicer(OracleServicer):
+    """KerasTuner's OracleServicer plus what a night-long run needs when workers die.
+
+    - One lock serialises the workers' calls with the chief's own checks on the oracle (KerasTuner's
+      `@synchronized` covers only some oracle methods, and `save()` is not among them).
+    - A worker is alive while its heartbeat file is fresh or it called within `timeout_s`; a silent
+      worker's trial is re-queued for another worker (KerasTuner would wait for it forever).
+    - A worker declared lost that reports again (it was only starved of CPU) gets its trial back if
+      nobody has taken it yet, so the trial is neither run twice nor left behind.
+    - A worker asking for a trial after the last one was handed out waits (IDLE) while others still
+      run trials: if one of them is lost, its re-queued trial needs a taker.
+    """
+
+    def __init__(
+        self,
+        oracle,
+        project_dir: Path,
+        timeout_s: float,
+        on_orphan: OrphanListener,
+        on_return: OrphanListener,
+        pause_s: float = 1.0,
+    ):
+        super().__init__(oracle)
+        self.lock = threading.RLock()
+        self.project_dir = project_dir
+        self.timeout_s = timeout_s
+        self.on_orphan = on_orphan
+        self.on_return = on_return
+        self.pause_s = pause_s
+        self.stopping = False  # the chief's budget is spent: hand out no new trials
+        self._last_call: dict[str, float] = {}
+        self._lost_by: dict[str, str] = {}  # re-queued trial id -> the worker that lost it
+        self._released: set[str] = set()  # workers told to stop
+
+    # -- gRPC handlers (KerasTuner's, under the lock, with contact tracking) --
+
+    def CreateTrial(self, request, context):
+        worker = request.tuner_id
+        with self.lock:
+            self._last_call[worker] = time.time()
+            if self.stopping:
+                trial = Trial(self.oracle.get_space(), status=TrialStatus.STOPPED)
+            else:
+                trial = self.oracle.create_trial(worker)
+            waiting = trial.status == TrialStatus.STOPPED and any(
+                w != worker for w in self.oracle.ongoing_trials
+            )
+            if waiting:
+                trial.status = TrialStatus.IDLE
+            elif trial.status == TrialStatus.STOPPED:
+                self.stop_triggered = True
+                self._released.add(worker)
+        if waiting:
+            time.sleep(self.pause_s)  # KerasTuner's worker asks again at once on IDLE
+        return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
+
+    def UpdateTrial(self, request, context):
+        with self.lock:
+            self._heard_about(request.trial_id)
+            return super().UpdateTrial(request, context)
+
+    def EndTrial(self, request, context):
+        with self.lock:
+            self._heard_about(request.trial.trial_id)
+            return super().EndTrial(request, context)
+
+    def GetSpace(self, request, context):
+        with self.lock:
+            return super().GetSpace(request, context)
+
+    def UpdateSpace(self, request, context):
+        with self.lock:
+            return super().UpdateSpace(request, context)
+
+    def GetTrial(self, request, context):
+        with self.lock:
+            return super().GetTrial(request, context)
+
+    def GetBestTrials(self, request, context):
+        with self.lock:
+            return super().GetBestTrials(request, context)
+
+    # -- the chief's own checks, called under the lock --
+
+    def alive(self, worker: str) -> bool:
+        age = heartbeat_age(self.project_dir, worker)
+        called = self._last_call.get(worker)
+        ages = [a for a in (age, None if called is None else time.time() - called) if a is not None]
+        return bool(ages) and min(ages) < self.timeout_s
+
+    def live_workers(self) -> list[str]:
+        """Workers that may still ask for a trial: not yet told to stop, and not silent."""
+        known = set(self.oracle.tuner_ids) | set(self._last_call)
+        return sorted(w for w in known - self._released if self.alive(w))
+
+    def requeue_silent_workers(self) -> None:
+        """Give the trials of silent workers back to the queue for another worker to re-run."""
+        for worker, trial in list(self.oracle.ongoing_trials.items()):
+            if self.alive(worker):
+                continue
+            self.oracle.ongoing_trials.pop(worker, None)
+            self.oracle.tuner_ids.discard(worker)
+            self._last_call.pop(worker, None)
+            if trial.trial_id not in self.oracle._retry_queue:
+                self.oracle._retry_queue.append(trial.trial_id)
+            self._lost_by[trial.trial_id] = worker
+            self.oracle.save()
+            self.on_orphan(trial.trial_id, worker)
+
+    def _heard_about(self, trial_id: str) -> None:
+        """A worker reported on `trial_id`: it is alive, and a trial re-queued too early is its again."""
+        oracle = self.oracle
+        owner = next((w for w, t in oracle.ongoing_trials.items() if t.trial_id == trial_id), None)
+        if owner is None and trial_id in oracle._retry_queue and trial_id in self._lost_by:
+            owner = self._lost_by.pop(trial_id)
+            oracle._retry_queue.remove(trial_id)
+            trial = oracle.trials[trial_id]
+            trial.status = TrialStatus.RUNNING
+            oracle.ongoing_trials[owner] = trial
+            oracle.tuner_ids.add(owner)
+            oracle.save()
+            self.on_return(trial_id, owner)
+        if owner is not None:
+            self._last_call[owner] = time.time()
