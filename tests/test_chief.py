@@ -1,22 +1,54 @@
 """The chief's servicer on a real KerasTuner oracle, driven with the real gRPC request messages.
 
 These cover the decisions the subprocess tests only hit by timing: a worker starved of CPU is not
-mistaken for a lost one for good, a truly lost worker's trial goes to another worker, and a worker
-asking after the last trial was handed out is told to wait, not to stop.
+mistaken for a lost one for good, a truly lost worker's trial goes to another worker, a late report
+from a worker whose trial was given away is refused, and a worker asking after the last trial was
+handed out is told to wait, not to stop. Time is a clock the test moves, not a sleep.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 
+import grpc
 import keras_tuner as kt
 import pytest
 from keras_tuner.src import protos
+from keras_tuner.src.distribute.oracle_client import OracleClient
 from keras_tuner.src.engine.trial import Trial, TrialStatus
 
 from tuner_app.chief import ChiefServicer
+from tuner_app.worker_client import ChiefClient, ChiefLost
 
-TIMEOUT_S = 0.3
+TIMEOUT_S = 60.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Refused(Exception):
+    """What grpc's context.abort does: raise, ending the call with a status."""
+
+
+class WorkerCall:
+    """The gRPC call context as the servicer sees it: which connection called; abort ends the call."""
+
+    def __init__(self, peer: str):
+        self._peer = peer
+        self.refusal: tuple[grpc.StatusCode, str] | None = None
+
+    def peer(self) -> str:
+        return self._peer
+
+    def abort(self, code: grpc.StatusCode, details: str) -> None:
+        self.refusal = (code, details)
+        raise Refused(details)
 
 
 def make_servicer(tmp_path, max_trials: int):
@@ -34,24 +66,25 @@ def make_servicer(tmp_path, max_trials: int):
         on_orphan=lambda trial, worker: log.append(("orphaned", trial, worker)),
         on_return=lambda trial, worker: log.append(("reclaimed", trial, worker)),
         pause_s=0,
+        clock=Clock(),
     )
     return servicer, oracle, log
 
 
-def ask(servicer: ChiefServicer, worker: str):
-    response = servicer.CreateTrial(protos.get_service().CreateTrialRequest(tuner_id=worker), None)
-    return Trial.from_proto(response.trial)
+def ask(servicer: ChiefServicer, worker: str, call: WorkerCall | None = None) -> Trial:
+    request = protos.get_service().CreateTrialRequest(tuner_id=worker)
+    return Trial.from_proto(servicer.CreateTrial(request, call).trial)
 
 
-def report(servicer: ChiefServicer, trial_id: str, accuracy: float = 0.9) -> None:
+def report(servicer: ChiefServicer, trial_id: str, call: WorkerCall | None = None) -> None:
     request = protos.get_service().UpdateTrialRequest(
-        trial_id=trial_id, metrics={"val_accuracy": accuracy}, step=0
+        trial_id=trial_id, metrics={"val_accuracy": 0.9}, step=0
     )
-    servicer.UpdateTrial(request, None)
+    servicer.UpdateTrial(request, call)
 
 
 def go_silent(servicer: ChiefServicer) -> None:
-    time.sleep(TIMEOUT_S * 1.5)
+    servicer.clock.now += TIMEOUT_S * 1.5
     with servicer.lock:
         servicer.requeue_silent_workers()
 
@@ -107,3 +140,52 @@ def test_a_chief_out_of_budget_hands_out_no_new_trial(tmp_path):
 
     assert answer.status == TrialStatus.STOPPED
     assert oracle.trials == {} and servicer.live_workers() == []
+
+
+def test_a_late_report_on_a_trial_given_to_another_worker_is_refused(tmp_path):
+    servicer, oracle, _ = make_servicer(tmp_path, max_trials=2)
+    slow, taker = WorkerCall("ipv4:127.0.0.1:50001"), WorkerCall("ipv4:127.0.0.1:50002")
+    trial_id = ask(servicer, "slow", slow).trial_id
+    go_silent(servicer)
+    assert ask(servicer, "taker", taker).trial_id == trial_id
+
+    with pytest.raises(Refused):
+        report(servicer, trial_id, slow)
+    report(servicer, trial_id, taker)
+
+    assert slow.refusal[0] == grpc.StatusCode.FAILED_PRECONDITION
+    assert "given to worker taker" in slow.refusal[1] and "--worker-timeout" in slow.refusal[1]
+    assert taker.refusal is None
+    assert oracle.ongoing_trials == {"taker": oracle.trials[trial_id]}, "the taker still runs it"
+
+
+def test_a_resumed_chief_waits_for_workers_to_take_the_interrupted_trials(tmp_path):
+    servicer, oracle, _ = make_servicer(tmp_path, max_trials=2)
+    interrupted = oracle.create_trial("worker-of-the-last-run").trial_id
+    oracle._retry_queue.append(interrupted)  # what KerasTuner's reload does with running trials
+    oracle.ongoing_trials.clear()
+    oracle.tuner_ids.clear()
+
+    assert not servicer.search_over(), "no worker has come yet: nothing is orphaned"
+    assert ask(servicer, "new").trial_id == interrupted
+    go_silent(servicer)
+    assert servicer.search_over(), "every worker it served is lost: it reports the orphans"
+
+
+def test_a_worker_whose_chief_is_gone_fails_fast_with_a_message(monkeypatch):
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "w")
+    space = kt.HyperParameters()
+    oracle = kt.oracles.RandomSearchOracle(objective="val_accuracy", max_trials=1, hyperparameters=space)
+    client = ChiefClient(OracleClient(oracle), f"127.0.0.1:{port}", wait_s=1)
+
+    with pytest.raises(ChiefLost, match=f"lost contact with the chief at 127.0.0.1:{port}.*--resume"):
+        client.create_trial("w")
+    started = time.monotonic()
+    with pytest.raises(ChiefLost):
+        client.end_trial(Trial(space, trial_id="0"))
+    assert time.monotonic() - started < 0.5, "once lost, later calls must not wait again"

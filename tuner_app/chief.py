@@ -51,9 +51,7 @@ def serve_chief(
                 servicer.requeue_silent_workers()
                 if should_stop():
                     servicer.stopping = True  # workers are told to stop once their trial ends
-                if oracle.ongoing_trials or servicer.live_workers():
-                    continue
-                if servicer.stopping or servicer.stop_triggered or oracle._retry_queue:
+                if servicer.search_over():
                     return list(oracle._retry_queue)
     finally:
         server.stop(grace=2)
@@ -66,8 +64,10 @@ class ChiefServicer(OracleServicer):
       `@synchronized` covers only some oracle methods, and `save()` is not among them).
     - A worker is alive while its heartbeat file is fresh or it called within `timeout_s`; a silent
       worker's trial is re-queued for another worker (KerasTuner would wait for it forever).
-    - A worker declared lost that reports again (it was only starved of CPU) gets its trial back if
-      nobody has taken it yet, so the trial is neither run twice nor left behind.
+    - A worker declared lost that reports again (stopped, starved of CPU) gets its trial back if
+      nobody has taken it yet. If another worker has, the late reports are refused (the late worker
+      ends with a message) so they neither end nor mix into the other worker's run. Workers are told
+      apart by their gRPC peer address: KerasTuner's reports carry only the trial id.
     - A worker asking for a trial after the last one was handed out waits (IDLE) while others still
       run trials: if one of them is lost, its re-queued trial needs a taker.
     """
@@ -80,6 +80,7 @@ class ChiefServicer(OracleServicer):
         on_orphan: OrphanListener,
         on_return: OrphanListener,
         pause_s: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ):
         super().__init__(oracle)
         self.lock = threading.RLock()
@@ -88,17 +89,23 @@ class ChiefServicer(OracleServicer):
         self.on_orphan = on_orphan
         self.on_return = on_return
         self.pause_s = pause_s
+        self.clock = clock
         self.stopping = False  # the chief's budget is spent: hand out no new trials
         self._last_call: dict[str, float] = {}
         self._lost_by: dict[str, str] = {}  # re-queued trial id -> the worker that lost it
         self._released: set[str] = set()  # workers told to stop
+        self._peers: dict[str, str] = {}  # gRPC peer address -> worker id
+        self.workers_seen = False
 
     # -- gRPC handlers (KerasTuner's, under the lock, with contact tracking) --
 
     def CreateTrial(self, request, context):
         worker = request.tuner_id
         with self.lock:
-            self._last_call[worker] = time.time()
+            self.workers_seen = True
+            self._last_call[worker] = self.clock()
+            if context is not None:
+                self._peers[context.peer()] = worker
             if self.stopping:
                 trial = Trial(self.oracle.get_space(), status=TrialStatus.STOPPED)
             else:
@@ -117,12 +124,12 @@ class ChiefServicer(OracleServicer):
 
     def UpdateTrial(self, request, context):
         with self.lock:
-            self._heard_about(request.trial_id)
+            self._heard_about(request.trial_id, context)
             return super().UpdateTrial(request, context)
 
     def EndTrial(self, request, context):
         with self.lock:
-            self._heard_about(request.trial.trial_id)
+            self._heard_about(request.trial.trial_id, context)
             return super().EndTrial(request, context)
 
     def GetSpace(self, request, context):
@@ -144,15 +151,26 @@ class ChiefServicer(OracleServicer):
     # -- the chief's own checks, called under the lock --
 
     def alive(self, worker: str) -> bool:
-        age = heartbeat_age(self.project_dir, worker)
+        now = self.clock()
+        age = heartbeat_age(self.project_dir, worker, now)
         called = self._last_call.get(worker)
-        ages = [a for a in (age, None if called is None else time.time() - called) if a is not None]
+        ages = [a for a in (age, None if called is None else now - called) if a is not None]
         return bool(ages) and min(ages) < self.timeout_s
 
     def live_workers(self) -> list[str]:
         """Workers that may still ask for a trial: not yet told to stop, and not silent."""
         known = set(self.oracle.tuner_ids) | set(self._last_call)
         return sorted(w for w in known - self._released if self.alive(w))
+
+    def search_over(self) -> bool:
+        """No trial running and no worker left to ask for one, or nothing left to hand out."""
+        if self.oracle.ongoing_trials or self.live_workers():
+            return False
+        if self.stopping or self.stop_triggered:
+            return True
+        # Queued trials end the search only once every worker this chief served is lost; a resumed
+        # chief starts with the interrupted trials queued and waits for its workers.
+        return bool(self.oracle._retry_queue) and self.workers_seen
 
     def requeue_silent_workers(self) -> None:
         """Give the trials of silent workers back to the queue for another worker to re-run."""
@@ -168,11 +186,14 @@ class ChiefServicer(OracleServicer):
             self.oracle.save()
             self.on_orphan(trial.trial_id, worker)
 
-    def _heard_about(self, trial_id: str) -> None:
-        """A worker reported on `trial_id`: it is alive, and a trial re-queued too early is its again."""
+    def _heard_about(self, trial_id: str, context) -> None:
+        """A worker reported on `trial_id`: note it is alive; give back or refuse a re-queued trial."""
         oracle = self.oracle
+        caller = self._peers.get(context.peer()) if context is not None else None
         owner = next((w for w, t in oracle.ongoing_trials.items() if t.trial_id == trial_id), None)
-        if owner is None and trial_id in oracle._retry_queue and trial_id in self._lost_by:
+        lost_by = self._lost_by.get(trial_id)
+        queued = trial_id in oracle._retry_queue  # nobody took it yet: it is still the caller's
+        if owner is None and lost_by is not None and caller in (None, lost_by) and queued:
             owner = self._lost_by.pop(trial_id)
             oracle._retry_queue.remove(trial_id)
             trial = oracle.trials[trial_id]
@@ -181,5 +202,13 @@ class ChiefServicer(OracleServicer):
             oracle.tuner_ids.add(owner)
             oracle.save()
             self.on_return(trial_id, owner)
+        late = caller is not None and caller != owner and lost_by == caller
+        if late and context is not None:
+            taker = f"worker {owner}" if owner else "another worker"
+            context.abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"trial {trial_id} was given to {taker} after worker {caller} was silent for "
+                f"{self.timeout_s:.0f} s (--worker-timeout); this worker's run of it is dropped",
+            )
         if owner is not None:
-            self._last_call[owner] = time.time()
+            self._last_call[owner] = self.clock()

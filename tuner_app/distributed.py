@@ -11,8 +11,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 HEARTBEAT_DIR = "workers"
@@ -98,38 +96,10 @@ class Heartbeat:
             self.path.touch()
 
 
-def heartbeat_age(project_dir: Path, worker_id: str) -> float | None:
+def heartbeat_age(project_dir: Path, worker_id: str, now: float | None = None) -> float | None:
     """Seconds since the worker's last heartbeat, or None if it never had one (or left cleanly)."""
     path = project_dir / HEARTBEAT_DIR / f"{worker_id}.alive"
     try:
-        return time.time() - path.stat().st_mtime
+        return (time.time() if now is None else now) - path.stat().st_mtime
     except FileNotFoundError:
         return None
-
-
-@contextmanager
-def limit_chief_wait(seconds: float) -> Iterator[None]:
-    """Let a worker's calls wait at most `seconds` for a chief that went away.
-
-    KerasTuner's OracleClient waits up to an hour per call (`oracle_client.TIMEOUT`, read at call
-    time), so a worker whose chief died would sit silent all night; now it fails with a message.
-    """
-    from keras_tuner.src.distribute import oracle_client
-
-    before = oracle_client.TIMEOUT
-    oracle_client.TIMEOUT = seconds
-    try:
-        yield
-    finally:
-        oracle_client.TIMEOUT = before
-
-
-def chief_lost_message(exc: BaseException, address: str, waited_s: float) -> str | None:
-    """A plain reason when `exc` is a gRPC call to the chief that failed; None for anything else."""
-    code = getattr(exc, "code", None)
-    if not callable(code) or type(exc).__module__.split(".")[0] != "grpc":
-        return None
-    return (
-        f"lost contact with the chief at {address} ({code().name}, waited up to {waited_s:.0f} s); "
-        "finished trials are kept: restart the chief with --resume, then start the workers again"
-    )

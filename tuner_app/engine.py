@@ -22,16 +22,13 @@ import keras_tuner as kt
 
 from search_spaces import make_hypermodel
 from tuner_app import data as data_module
-from tuner_app.chief import serve_chief
 from tuner_app.config import SearchConfig
 from tuner_app.device import configure_device
 from tuner_app.distributed import (
     CHIEF_WAIT_S,
     Heartbeat,
     check_port_free,
-    chief_lost_message,
     configure_environment,
-    limit_chief_wait,
     wait_for_chief,
 )
 from tuner_app.progress import planned_trials
@@ -196,6 +193,8 @@ class SearchEngine:
         def reclaimed(trial_id: str, worker_id: str) -> None:
             self._emit("trial_reclaimed", trial_id=trial_id, returned_worker=worker_id)
 
+        from tuner_app.chief import serve_chief  # gRPC and KerasTuner internals: chief only
+
         with _keras_tuner_prints_hidden():
             left = serve_chief(
                 tuner.oracle,
@@ -216,16 +215,19 @@ class SearchEngine:
     def _run_worker(self, device: str, splits: data_module.TrainValidation) -> SearchOutcome:
         """Run trials handed out by the chief until it says stop; the chief writes the summary."""
         self._emit("worker_started", device=device)
+        from tuner_app.worker_client import ChiefClient, ChiefLost  # gRPC: workers only
+
         tuner = self._make_tuner(device)
+        tuner.oracle = ChiefClient(tuner.oracle, self.config.oracle, CHIEF_WAIT_S)
         state, reason = "finished", "the chief has no more trials"
         try:
-            with limit_chief_wait(CHIEF_WAIT_S):
-                self._search(tuner, splits)
+            self._search(tuner, splits)
         except StopSearch as stop:
             state, reason = "stopped", stop.reason
+        except ChiefLost as lost:
+            state, reason = "failed", str(lost)
         except Exception as exc:
-            lost = chief_lost_message(exc, self.config.oracle, CHIEF_WAIT_S)
-            state, reason = "failed", lost or format_exception(exc)
+            state, reason = "failed", format_exception(exc)
         self._emit("worker_finished", state=state, reason=reason)
         if state == "failed":
             raise SearchError(f"The worker failed: {reason}.")

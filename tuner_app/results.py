@@ -306,9 +306,9 @@ class ResultsReader:
                 started_at=when,
                 attempts=attempts,
             )
-        elif kind == "execution_started" and trial:
+        elif kind == "execution_started" and trial and worker == trial.worker:
             trial.executions.append([])
-        elif kind == "epoch" and trial:
+        elif kind == "epoch" and trial and worker == trial.worker:  # not a late lost worker's
             if not trial.executions:
                 trial.executions.append([])
             metrics = {k: float(v) for k, v in event.get("metrics", {}).items()}

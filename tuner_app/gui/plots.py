@@ -18,6 +18,7 @@ measures every tick label on each draw).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -34,6 +35,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from tuner_app import plot_data
 from tuner_app.results import SearchSnapshot
+
+log = logging.getLogger(__name__)
 
 CURVE_PANELS = (("accuracy", "val_accuracy", "Accuracy"), ("loss", "val_loss", "Loss"))
 BASE_DPI = 100
@@ -70,12 +73,9 @@ class _RenderThread:
 
     def request(self, canvas: PlotCanvas) -> None:
         with self._wake:
+            canvas._requested += 1
             self._pending[id(canvas)] = canvas  # a second request before the draw: one draw
             self._wake.notify()
-
-    def is_pending(self, canvas: PlotCanvas) -> bool:
-        with self._wake:
-            return id(canvas) in self._pending
 
     def _run(self) -> None:
         while True:
@@ -83,7 +83,11 @@ class _RenderThread:
                 while not self._pending:
                     self._wake.wait()
                 canvas = self._pending.pop(next(iter(self._pending)))
-            canvas._rasterise()
+                request = canvas._requested  # the picture answers every request made so far
+            try:
+                canvas._rasterise(request)
+            except Exception:  # one bad draw must not stop every later picture
+                log.exception("Drawing %s failed", type(canvas).__name__)
 
 
 _render_thread: _RenderThread | None = None
@@ -99,7 +103,7 @@ def _renderer() -> _RenderThread:
 class PlotCanvas(QWidget):
     """A figure shown as a picture; subclasses build their artists once and update them in `update_data`."""
 
-    _drawn = Signal(QImage)
+    _drawn = Signal(QImage, int)  # the picture, and the last request it answers
 
     def __init__(self, parent=None, size: tuple[float, float] = (6.0, 4.0)):
         super().__init__(parent)
@@ -109,6 +113,8 @@ class PlotCanvas(QWidget):
         self._agg = FigureCanvasAgg(self.figure)
         self.lock = threading.Lock()  # held by the render thread while it draws this figure
         self._image = QImage()
+        self._requested = 0  # pictures asked for (counted by the render thread's request())
+        self._shown = 0  # the last request answered by the picture on screen
         self._deferred: tuple[SearchSnapshot | None, list[str]] | None = None
         self._size_hint = QSize(int(size[0] * BASE_DPI), int(size[1] * BASE_DPI))
         self.renders = 0  # how many times data was applied: lets tests and the benchmark check for storms
@@ -162,15 +168,13 @@ class PlotCanvas(QWidget):
             QCoreApplication.processEvents()
             if self._deferred is not None and not self.lock.locked():
                 self.render(*self._deferred)
-            busy = _renderer().is_pending(self) or self.lock.locked() or self._deferred is not None
-            if not busy:
-                QCoreApplication.processEvents()  # deliver the last picture
+            if self._shown >= self._requested and self._deferred is None:
                 return
             time.sleep(0.002)
         raise TimeoutError(f"{type(self).__name__} did not finish drawing in {timeout_s} s")
 
     # -- picture (render thread, then GUI thread) ---------------------------------------------
-    def _rasterise(self) -> None:
+    def _rasterise(self, request: int) -> None:
         with self.lock:
             width, height, ratio = self._target_size  # read once: the GUI thread may replace it
             self.figure.set_dpi(BASE_DPI * ratio)
@@ -181,12 +185,13 @@ class PlotCanvas(QWidget):
             self.draws += 1
         image.setDevicePixelRatio(ratio)
         try:
-            self._drawn.emit(image)
+            self._drawn.emit(image, request)
         except RuntimeError:  # the widget was deleted while its figure was drawn
             pass
 
-    def _show_picture(self, image: QImage) -> None:
+    def _show_picture(self, image: QImage, request: int) -> None:
         self._image = image
+        self._shown = max(self._shown, request)
         self.update()
         if self._deferred is not None:
             self.render(*self._deferred)

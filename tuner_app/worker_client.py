@@ -1,0 +1,88 @@
+"""A worker's end of the link to its chief: KerasTuner's OracleClient that fails fast and says why.
+
+KerasTuner's client waits up to an hour per call, and a failed `update_trial` is caught by its
+trial loop like any training error, so a worker whose chief vanished would sit silent for hours
+(three calls of an hour each before it gives up on one trial). Here the first failed call ends the
+worker's search (`ChiefLost` is a KerasTuner FatalError, which its loop re-raises) and every later
+call fails at once, with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import grpc
+from keras_tuner.errors import FatalError
+from keras_tuner.src.distribute import oracle_client
+from keras_tuner.src.distribute.oracle_client import OracleClient
+
+
+class ChiefLost(FatalError):
+    """The chief cannot be reached, or refused this worker's report; the message says what to do."""
+
+
+class ChiefClient(OracleClient):
+    """OracleClient whose first failed call to the chief ends the worker's search."""
+
+    def __init__(self, client: OracleClient, address: str, wait_s: float):
+        # Not OracleClient.__init__: keep the channel KerasTuner's Tuner already opened.
+        self.__dict__.update(client.__dict__)
+        self.address = address
+        self.wait_s = wait_s
+        self.lost: ChiefLost | None = None
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.lost is not None:
+            raise self.lost
+        try:
+            with _call_timeout(self.wait_s):
+                return method(*args, **kwargs)
+        except grpc.RpcError as exc:
+            self.lost = ChiefLost(describe_failure(exc, self.address, self.wait_s))
+            raise self.lost from None
+
+    def get_space(self):
+        return self._call(super().get_space)
+
+    def update_space(self, hyperparameters):
+        return self._call(super().update_space, hyperparameters)
+
+    def create_trial(self, tuner_id):
+        return self._call(super().create_trial, tuner_id)
+
+    def update_trial(self, trial_id, metrics, step=0):
+        return self._call(super().update_trial, trial_id, metrics, step=step)
+
+    def end_trial(self, trial):
+        return self._call(super().end_trial, trial)
+
+    def get_trial(self, trial_id):
+        return self._call(super().get_trial, trial_id)
+
+    def get_best_trials(self, num_trials=1):
+        return self._call(super().get_best_trials, num_trials)
+
+
+@contextmanager
+def _call_timeout(seconds: float) -> Iterator[None]:
+    """KerasTuner reads its client's per-call deadline from a module constant at call time."""
+    before = oracle_client.TIMEOUT
+    oracle_client.TIMEOUT = seconds
+    try:
+        yield
+    finally:
+        oracle_client.TIMEOUT = before
+
+
+def describe_failure(exc: grpc.RpcError, address: str, waited_s: float) -> str:
+    code = exc.code() if callable(getattr(exc, "code", None)) else None
+    if code == grpc.StatusCode.FAILED_PRECONDITION:  # the chief refused a late report
+        details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
+        return f"the chief at {address} refused this worker's report: {details}"
+    name = code.name if code is not None else type(exc).__name__
+    return (
+        f"lost contact with the chief at {address} ({name}, waited up to {waited_s:.0f} s); "
+        "finished trials are kept: restart the chief with --resume, then start the workers again"
+    )
