@@ -164,6 +164,30 @@ def test_lost_worker_trial_is_requeued_and_finished_by_another(tmp_path, small_n
     assert any(e["event"] == "trial_orphaned" for e in events(project))
 
 
+def test_trials_orphaned_with_no_worker_left_are_finished_after_resuming_the_chief(tmp_path, small_npz):
+    """The documented way out when every worker was lost: restart the chief with --resume, add one."""
+    project = tmp_path / "shared"
+    oracle = f"127.0.0.1:{free_port()}"
+    common = search_args(2, 5, small_npz, 2500, project, "--oracle", oracle)
+    chief = start(*common, "--role", "chief", "--worker-timeout", "5", log=tmp_path / "chief1.log")
+    doomed = start(*common, "--role", "worker", "--worker-id", "doomed", log=tmp_path / "d.log")
+    wait_for(lambda: any(e["event"] == "epoch" for e in events(project)), what="the worker to train")
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait()
+    assert chief.wait(timeout=120) == 0, read_logs(tmp_path, "chief1.log")
+    report = (tmp_path / "chief1.log").read_text()
+    assert "orphaned by a lost worker" in report and "--resume" in report
+
+    resumed = start("--resume", "--project-dir", str(project), "--role", "chief", "--oracle", oracle,
+                    log=tmp_path / "chief2.log")  # fmt: skip
+    fresh = start(*common, "--role", "worker", "--worker-id", "fresh", log=tmp_path / "f.log")
+    assert fresh.wait(timeout=300) == 0, read_logs(tmp_path, "f.log", "chief2.log")
+    assert resumed.wait(timeout=120) == 0, read_logs(tmp_path, "chief2.log")
+    snapshot = read_results(project)
+    assert [(t.status, t.worker) for t in snapshot.trials] == [("completed", "fresh")] * 2
+    assert snapshot.test is not None, "the resumed chief evaluates the best model and writes the summary"
+
+
 def test_chief_says_when_its_port_is_taken(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
