@@ -231,7 +231,7 @@ def test_stop_ends_the_running_epoch_within_a_few_batches(tmp_path, small_npz):
 
         def fit(self, hp, model, *args, callbacks=(), **kwargs):
             counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: batches.append(b))
-            return model.fit(*args, batch_size=32, callbacks=[*callbacks, counter], **kwargs)
+            return model.fit(*args, batch_size=32, callbacks=[counter, *callbacks], **kwargs)
 
     engine: SearchEngine
 

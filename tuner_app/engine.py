@@ -75,9 +75,11 @@ class SearchEngine:
         self.config = config.validated()
         self.listener = listener
         self.budget = Budget(
-            # In distributed mode the chief's oracle alone counts trials.
+            # In distributed mode the chief's oracle alone counts trials, and the chief alone keeps
+            # the time limit: a worker stopping mid-trial on its own clock would look lost to the
+            # chief. The chief hands out no trial after the limit; running ones finish.
             max_trials=self.config.max_trials if self.config.role == "standalone" else None,
-            time_limit_s=self.config.time_limit_s,
+            time_limit_s=self.config.time_limit_s if self.config.role != "worker" else None,
             target=self.config.target,
         )
         self.project_dir = Path(self.config.project_dir)

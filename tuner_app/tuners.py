@@ -49,7 +49,6 @@ class Budget:
     cancelled: threading.Event = field(default_factory=threading.Event)
     target_reached: float | None = None
     trials_finished: int = 0
-    epoch_cut_short: bool = False  # set by BudgetWatch: the running epoch's metrics are partial
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started_at
@@ -71,8 +70,10 @@ class BudgetWatch(keras.callbacks.Callback):
 
     Why: the budget is otherwise checked at epoch ends, and one epoch of a large augmented conv
     net took over 10 minutes on 2 CPU cores, so a time limit or a Stop could be overshot by that
-    much. Keras checks `stop_training` after every batch; the epoch-end hook then stops the search
-    and the trial is recorded as interrupted. KerasTuner deep-copies callbacks for each execution:
+    much. It raises StopSearch (a KerasTuner FatalError, passed through untouched) from the batch
+    hook: setting `stop_training` instead would still run the full validation pass, and the partial
+    epoch's metrics would look like an epoch's. The trial is recorded as interrupted (re-run on
+    --resume). KerasTuner deep-copies callbacks for each execution:
     this one shares its budget on purpose (`__deepcopy__` returns itself).
     """
 
@@ -86,9 +87,10 @@ class BudgetWatch(keras.callbacks.Callback):
         return self
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        if batch % self.EVERY_BATCHES == 0 and self.budget.stop_reason(between_trials=False):
-            self.budget.epoch_cut_short = True
-            self.model.stop_training = True
+        if batch % self.EVERY_BATCHES == 0:
+            reason = self.budget.stop_reason(between_trials=False)
+            if reason:
+                raise StopSearch(reason)
 
 
 def short_error(message: str | None) -> str | None:
@@ -146,8 +148,6 @@ class RecordingMixin:
         return super()._build_and_fit_model(trial, *args, **kwargs)
 
     def on_epoch_end(self, trial, model, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        if self._budget.epoch_cut_short:  # partial metrics: not recorded as an epoch
-            raise StopSearch(self._budget.stop_reason(between_trials=False) or "stopped")
         super().on_epoch_end(trial, model, epoch, logs=logs)
         metrics = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
         self._emit(
