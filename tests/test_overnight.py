@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -18,13 +19,13 @@ from tuner_app.results import RESULTS_FILE, read_results
 CLI = [sys.executable, "-m", "tuner_app.search"]
 
 
-STARTED: list[subprocess.Popen] = []
+STARTED: list[tuple[subprocess.Popen, IO[str]]] = []
 
 
 def start(*args: str, log: Path) -> subprocess.Popen:
-    handle = open(log, "w")  # noqa: SIM115 - closed with the process
+    handle = open(log, "w")  # noqa: SIM115 - closed by the fixture below
     proc = subprocess.Popen([*CLI, *args], stdout=handle, stderr=subprocess.STDOUT, text=True)
-    STARTED.append(proc)
+    STARTED.append((proc, handle))
     return proc
 
 
@@ -33,10 +34,11 @@ def no_process_outlives_its_test():
     """A failed test must not leave searches running: they would slow every test after it."""
     yield
     while STARTED:
-        proc = STARTED.pop()
+        proc, handle = STARTED.pop()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        handle.close()
 
 
 def search_args(trials: int, epochs: int, data: str, subset: int, project: Path, *extra: str) -> list[str]:

@@ -9,6 +9,9 @@ from a surviving `one_step_on_data` FuncGraph to `ops._gradient_registry`.
 
 A finished trial's graphs are never traced again (each trial and replicate builds a new model), so
 the names registered while it ran can be dropped when it ends. Other backends need nothing.
+The registry is process-wide: a model traced by another thread during the trial (the window's
+in-process mode loading a model for the pad) loses its entries too, which matters only if something
+later differentiates through that model's custom gradients; nothing in this tool does.
 """
 
 from __future__ import annotations
