@@ -31,7 +31,27 @@ def test_continuous_or_conditional_spaces_fall_back_to_the_cap():
     assert grid_size(hp.space) is None
     assert planned_trials("grid", 7, hp.space) == 7
     assert planned_trials("random", 7, declared_space("dense", "full")) == 7
-    assert planned_trials("hyperband", 7, []) is None
+    assert planned_trials("hyperband", 7, []) is None  # no epochs: no count
+
+
+@pytest.mark.parametrize("max_epochs", [1, 2, 3, 5, 10, 27])
+def test_hyperband_count_matches_keras_tuners_own_oracle(tmp_path, max_epochs):
+    """Run KerasTuner's real HyperbandOracle to its end, each trial scored at once, and count."""
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)  # continuous: no collisions cut the search short
+    oracle = kt.oracles.HyperbandOracle(
+        objective=kt.Objective("score", "max"), max_epochs=max_epochs, hyperparameters=hp, seed=0
+    )
+    oracle._set_project_dir(str(tmp_path), "hb")
+    created = 0
+    while (trial := oracle.create_trial("t")).status == "RUNNING":
+        created += 1
+        oracle.update_trial(trial.trial_id, {"score": trial.hyperparameters.get("x")})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    assert trial.status == "STOPPED"
+    assert planned_trials("hyperband", None, hp.space, max_epochs) == created
+    assert planned_trials("hyperband", 4, hp.space, max_epochs) == min(4, created)
 
 
 def test_grid_counts_steps_and_booleans():

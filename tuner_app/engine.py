@@ -155,7 +155,7 @@ class SearchEngine:
             validation_size=len(splits.validation),
             resumed=config.resume,
             planned_trials=planned_trials(
-                config.tuner, config.max_trials, tuner.oracle.hyperparameters.space
+                config.tuner, config.max_trials, tuner.oracle.hyperparameters.space, config.epochs
             ),
         )
         state, reason = "finished", "search space or trial budget exhausted"

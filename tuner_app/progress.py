@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 COUNTED_TUNERS = ("random", "bayesian", "grid")  # Hyperband's trial count follows from its epochs
+HYPERBAND_FACTOR = 3  # KerasTuner's default, which the engine keeps
 
 
 def grid_size(hyperparameters: Iterable[Any]) -> int | None:
@@ -42,8 +43,34 @@ def _values(hp: Any) -> int | None:
     return None
 
 
-def planned_trials(tuner: str, max_trials: int | None, space: Sequence[Any]) -> int | None:
-    """Trials the search will run if nothing stops it early; None for Hyperband (no fixed count)."""
+def hyperband_trials(max_epochs: int, factor: int = HYPERBAND_FACTOR, min_epochs: int = 1) -> int:
+    """Trials in one Hyperband iteration, by KerasTuner's own rule (HyperbandOracle 1.4.8).
+
+    Every round of successive halving is new trials (the promoted ones resume from a checkpoint),
+    so the count is the sum over brackets and rounds of `_get_size`; `_get_num_brackets` gives the
+    brackets. Fewer run if the space is too small for distinct random draws.
+    """
+    brackets, epochs = 0, float(max_epochs)
+    while epochs >= min_epochs:
+        epochs /= factor
+        brackets += 1
+    end_size = math.ceil(1 + math.log(max_epochs, factor))
+    return sum(
+        math.ceil(end_size / (bracket + 1) * factor ** (bracket - round_))
+        for bracket in range(brackets)
+        for round_ in range(bracket + 1)
+    )
+
+
+def planned_trials(
+    tuner: str, max_trials: int | None, space: Sequence[Any], max_epochs: int | None = None
+) -> int | None:
+    """Trials the search will run if nothing stops it early (the engine caps every tuner at max_trials)."""
+    if tuner == "hyperband":
+        if not max_epochs:
+            return None
+        planned = hyperband_trials(max_epochs)
+        return min(planned, max_trials) if max_trials else planned
     if tuner not in COUNTED_TUNERS:
         return None
     if tuner == "grid":
