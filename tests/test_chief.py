@@ -134,12 +134,13 @@ def test_a_worker_asking_after_the_last_trial_waits_while_others_run(tmp_path, o
 
 def test_a_chief_out_of_budget_hands_out_no_new_trial(tmp_path):
     servicer, oracle, _ = make_servicer(tmp_path, max_trials=5)
+    running = ask(servicer, "busy")
     servicer.stopping = True
 
     answer = ask(servicer, "late")
 
-    assert answer.status == TrialStatus.STOPPED
-    assert oracle.trials == {} and servicer.live_workers() == []
+    assert answer.status == TrialStatus.STOPPED, "told to stop, not to wait for the busy worker"
+    assert list(oracle.trials) == [running.trial_id] and servicer.live_workers() == ["busy"]
 
 
 def test_a_late_report_on_a_trial_given_to_another_worker_is_refused(tmp_path):

@@ -110,8 +110,10 @@ class ChiefServicer(OracleServicer):
                 trial = Trial(self.oracle.get_space(), status=TrialStatus.STOPPED)
             else:
                 trial = self.oracle.create_trial(worker)
-            waiting = trial.status == TrialStatus.STOPPED and any(
-                w != worker for w in self.oracle.ongoing_trials
+            waiting = (  # out of budget, nothing will be re-queued to it: no point waiting
+                not self.stopping
+                and trial.status == TrialStatus.STOPPED
+                and any(w != worker for w in self.oracle.ongoing_trials)
             )
             if waiting:
                 trial.status = TrialStatus.IDLE
