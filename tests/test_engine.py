@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import keras
@@ -212,7 +213,7 @@ def test_random_search_tries_the_family_start_point_first(tmp_path, small_npz):
     assert second.hyperparameters != first.hyperparameters  # then KerasTuner searches as usual
 
     plain = config(tmp_path, small_npz, max_trials=1, epochs=1, subset=600, start_point=False)
-    plain = SearchConfig(**{**plain.__dict__, "project_dir": tmp_path / "plain"})
+    plain = dataclasses.replace(plain, project_dir=tmp_path / "plain")
     SearchEngine(plain).run()
     (only,) = read_results(plain.project_dir).trials
     assert {k: only.hyperparameters.get(k) for k in DenseHyperModel.START} != DenseHyperModel.START

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -172,7 +173,7 @@ def test_a_project_shared_by_several_workers_shows_who_ran_each_trial(window, tm
     project = tmp_path / "shared"
     base = SearchConfig(family="dense", max_trials=1, epochs=1, subset=600, project_dir=project)
     SearchEngine(base, worker="gpu1").run()
-    SearchEngine(SearchConfig(**{**base.__dict__, "max_trials": 2, "resume": True}), worker="gpu2").run()
+    SearchEngine(dataclasses.replace(base, max_trials=2, resume=True), worker="gpu2").run()
     assert window.open_project(project)
     model = window.table_model
     assert model.rowCount() == 2 and "worker" in model.columns

@@ -132,8 +132,10 @@ class TrialTableModel(QAbstractTableModel):
     def _sort_key(self, trial: TrialRecord, column: str) -> Any:
         if column == "trial":
             return float(trial.trial_id) if trial.trial_id.isdigit() else -math.inf
-        if column in ("status", WORKER):
-            return trial.status if column == "status" else trial.worker
+        if column == "status":
+            return trial.status
+        if column == WORKER:
+            return trial.worker
         if column == "val accuracy":
             return trial.mean if trial.mean is not None else -math.inf
         if column == "best epoch":
