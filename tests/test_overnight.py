@@ -122,17 +122,36 @@ def test_sigkill_mid_trial_then_resume_loses_no_finished_trial(tmp_path, small_n
     assert final.test is not None
 
 
-def test_chief_and_two_workers_run_every_trial_once(tmp_path, small_npz):
+def start_chief_and_workers(
+    tmp_path, data: str, trials: int, epochs: int, *workers: str, subset: int = 2500, timeout_s: int = 60
+):
+    """A chief and named workers on 127.0.0.1 sharing tmp_path/shared; logs at tmp_path/NAME.log."""
     project = tmp_path / "shared"
     oracle = f"127.0.0.1:{free_port()}"
-    common = search_args(4, 1, small_npz, 1500, project, "--oracle", oracle)
-    chief = start(*common, "--role", "chief", log=tmp_path / "chief.log")
-    workers = [
-        start(*common, "--role", "worker", "--worker-id", name, log=tmp_path / f"{name}.log")
-        for name in ("w1", "w2")
-    ]
-    for proc in [*workers, chief]:
-        assert proc.wait(timeout=600) == 0, (tmp_path / "chief.log").read_text()
+    common = search_args(trials, epochs, data, subset, project, "--oracle", oracle)
+    chief = start(*common, "--role", "chief", "--worker-timeout", str(timeout_s), log=tmp_path / "chief.log")
+    procs = {
+        name: start(*common, "--role", "worker", "--worker-id", name, log=tmp_path / f"{name}.log")
+        for name in workers
+    }
+    return project, common, chief, procs
+
+
+def kill_after_its_first_epoch(project: Path, worker: str, proc: subprocess.Popen) -> str:
+    """SIGKILL the worker mid-trial; the id of the trial it was running."""
+    wait_for(
+        lambda: any(e["event"] == "epoch" and e["worker"] == worker for e in events(project)),
+        what=f"worker {worker} to train",
+    )
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return next(e["trial_id"] for e in events(project) if e["worker"] == worker and "trial_id" in e)
+
+
+def test_chief_and_two_workers_run_every_trial_once(tmp_path, small_npz):
+    project, _, chief, workers = start_chief_and_workers(tmp_path, small_npz, 4, 1, "w1", "w2", subset=1500)
+    for proc in [*workers.values(), chief]:
+        assert proc.wait(timeout=600) == 0, read_logs(tmp_path, "chief.log")
     chief_out = (tmp_path / "chief.log").read_text()
     assert "Test accuracy of the best model" in chief_out and "4 completed" in chief_out
     started = [e["trial_id"] for e in events(project) if e["event"] == "trial_started"]
@@ -144,21 +163,12 @@ def test_chief_and_two_workers_run_every_trial_once(tmp_path, small_npz):
 
 
 def test_lost_worker_trial_is_requeued_and_finished_by_another(tmp_path, small_npz):
-    project = tmp_path / "shared"
-    oracle = f"127.0.0.1:{free_port()}"
-    common = search_args(3, 6, small_npz, 2500, project, "--oracle", oracle)
-    chief = start(*common, "--role", "chief", "--worker-timeout", "10", log=tmp_path / "chief.log")
-    doomed = start(*common, "--role", "worker", "--worker-id", "doomed", log=tmp_path / "d.log")
-    survivor = start(*common, "--role", "worker", "--worker-id", "survivor", log=tmp_path / "s.log")
-    wait_for(
-        lambda: any(e["event"] == "epoch" and e["worker"] == "doomed" for e in events(project)),
-        what="the doomed worker to train",
+    project, _, chief, workers = start_chief_and_workers(
+        tmp_path, small_npz, 3, 6, "doomed", "survivor", timeout_s=10
     )
-    doomed.send_signal(signal.SIGKILL)
-    doomed.wait()
-    lost = next(e["trial_id"] for e in events(project) if e["worker"] == "doomed" and "trial_id" in e)
-    assert survivor.wait(timeout=600) == 0, read_logs(tmp_path, "s.log", "chief.log")
-    assert chief.wait(timeout=120) == 0, (tmp_path / "chief.log").read_text()
+    lost = kill_after_its_first_epoch(project, "doomed", workers["doomed"])
+    assert workers["survivor"].wait(timeout=600) == 0, read_logs(tmp_path, "survivor.log", "chief.log")
+    assert chief.wait(timeout=120) == 0, read_logs(tmp_path, "chief.log")
     snapshot = read_results(project)
     assert [t.status for t in snapshot.trials] == ["completed"] * 3
     rerun = next(t for t in snapshot.trials if t.trial_id == lost)
@@ -168,22 +178,19 @@ def test_lost_worker_trial_is_requeued_and_finished_by_another(tmp_path, small_n
 
 def test_trials_orphaned_with_no_worker_left_are_finished_after_resuming_the_chief(tmp_path, small_npz):
     """The documented way out when every worker was lost: restart the chief with --resume, add one."""
-    project = tmp_path / "shared"
-    oracle = f"127.0.0.1:{free_port()}"
-    common = search_args(2, 5, small_npz, 2500, project, "--oracle", oracle)
-    chief = start(*common, "--role", "chief", "--worker-timeout", "5", log=tmp_path / "chief1.log")
-    doomed = start(*common, "--role", "worker", "--worker-id", "doomed", log=tmp_path / "d.log")
-    wait_for(lambda: any(e["event"] == "epoch" for e in events(project)), what="the worker to train")
-    doomed.send_signal(signal.SIGKILL)
-    doomed.wait()
-    assert chief.wait(timeout=120) == 0, read_logs(tmp_path, "chief1.log")
-    report = (tmp_path / "chief1.log").read_text()
+    project, common, chief, workers = start_chief_and_workers(
+        tmp_path, small_npz, 2, 5, "doomed", timeout_s=5
+    )
+    kill_after_its_first_epoch(project, "doomed", workers["doomed"])
+    assert chief.wait(timeout=120) == 0, read_logs(tmp_path, "chief.log")
+    report = (tmp_path / "chief.log").read_text()
     assert "orphaned by a lost worker" in report and "--resume" in report
 
+    oracle = common[common.index("--oracle") + 1]
     resumed = start("--resume", "--project-dir", str(project), "--role", "chief", "--oracle", oracle,
                     log=tmp_path / "chief2.log")  # fmt: skip
-    fresh = start(*common, "--role", "worker", "--worker-id", "fresh", log=tmp_path / "f.log")
-    assert fresh.wait(timeout=300) == 0, read_logs(tmp_path, "f.log", "chief2.log")
+    fresh = start(*common, "--role", "worker", "--worker-id", "fresh", log=tmp_path / "fresh.log")
+    assert fresh.wait(timeout=300) == 0, read_logs(tmp_path, "fresh.log", "chief2.log")
     assert resumed.wait(timeout=120) == 0, read_logs(tmp_path, "chief2.log")
     snapshot = read_results(project)
     assert [(t.status, t.worker) for t in snapshot.trials] == [("completed", "fresh")] * 2
