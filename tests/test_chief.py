@@ -9,6 +9,7 @@ handed out is told to wait, not to stop. Time is a clock the test moves, not a s
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import grpc
@@ -19,7 +20,7 @@ from keras_tuner.src.distribute.oracle_client import OracleClient
 from keras_tuner.src.engine.trial import Trial, TrialStatus
 
 from tuner_app.chief import ChiefServicer
-from tuner_app.worker_client import ChiefClient, ChiefLost
+from tuner_app.worker_client import WORKER_HEADER, ChiefClient, ChiefLost
 
 TIMEOUT_S = 60.0
 
@@ -37,26 +38,27 @@ class Refused(Exception):
 
 
 class WorkerCall:
-    """The gRPC call context as the servicer sees it: which connection called; abort ends the call."""
+    """The gRPC call context as the servicer sees it: the header naming the worker; abort ends the call."""
 
-    def __init__(self, peer: str):
-        self._peer = peer
+    def __init__(self, worker: str):
+        self.worker = worker
         self.refusal: tuple[grpc.StatusCode, str] | None = None
 
-    def peer(self) -> str:
-        return self._peer
+    def invocation_metadata(self):
+        return ((WORKER_HEADER, self.worker),)
 
     def abort(self, code: grpc.StatusCode, details: str) -> None:
         self.refusal = (code, details)
         raise Refused(details)
 
 
-def make_servicer(tmp_path, max_trials: int):
+def make_servicer(tmp_path, max_trials: int, max_failures: int | None = None):
     space = kt.HyperParameters()
     space.Int("units", 1, 1000)
     oracle = kt.oracles.RandomSearchOracle(
-        objective=kt.Objective("val_accuracy", "max"), max_trials=max_trials, hyperparameters=space, seed=1
-    )
+        objective=kt.Objective("val_accuracy", "max"), max_trials=max_trials, hyperparameters=space, seed=1,
+        max_consecutive_failed_trials=max_failures,
+    )  # fmt: skip
     oracle._set_project_dir(str(tmp_path), "kt")
     log: list[tuple[str, str, str]] = []
     servicer = ChiefServicer(
@@ -145,7 +147,7 @@ def test_a_chief_out_of_budget_hands_out_no_new_trial(tmp_path):
 
 def test_a_late_report_on_a_trial_given_to_another_worker_is_refused(tmp_path):
     servicer, oracle, _ = make_servicer(tmp_path, max_trials=2)
-    slow, taker = WorkerCall("ipv4:127.0.0.1:50001"), WorkerCall("ipv4:127.0.0.1:50002")
+    slow, taker = WorkerCall("slow"), WorkerCall("taker")
     trial_id = ask(servicer, "slow", slow).trial_id
     go_silent(servicer)
     assert ask(servicer, "taker", taker).trial_id == trial_id
@@ -158,6 +160,41 @@ def test_a_late_report_on_a_trial_given_to_another_worker_is_refused(tmp_path):
     assert "given to worker taker" in slow.refusal[1] and "--worker-timeout" in slow.refusal[1]
     assert taker.refusal is None
     assert oracle.ongoing_trials == {"taker": oracle.trials[trial_id]}, "the taker still runs it"
+    end = protos.get_service().EndTrialRequest(trial=oracle.trials[trial_id].to_proto())
+    with pytest.raises(Refused):
+        servicer.EndTrial(end, slow)
+    assert oracle.ongoing_trials == {"taker": oracle.trials[trial_id]}, "a late end must not end it"
+
+
+def test_a_worker_that_outlived_a_chief_restart_keeps_its_trial(tmp_path):
+    servicer, oracle, log = make_servicer(tmp_path, max_trials=3)
+    running = oracle.create_trial("old").trial_id
+    oracle._retry_queue.append(running)  # what KerasTuner's reload does with running trials
+    oracle.ongoing_trials.clear()
+
+    report(servicer, running, WorkerCall("old"))
+
+    assert oracle._retry_queue == [] and oracle.ongoing_trials["old"].trial_id == running
+    assert ask(servicer, "new").trial_id != running, "not handed out a second time"
+    assert log == [("reclaimed", running, "old")]
+
+
+def test_an_oracle_error_ends_the_search_instead_of_wedging_the_chief(tmp_path):
+    """KerasTuner's failure limit raises inside its @synchronized, which then keeps its lock."""
+    servicer, _, _ = make_servicer(tmp_path, max_trials=5, max_failures=1)
+    trial = ask(servicer, "a", WorkerCall("a"))
+    trial.status = TrialStatus.FAILED
+    call = WorkerCall("a")
+    with pytest.raises(Refused, match="consecutive failures"):
+        servicer.EndTrial(protos.get_service().EndTrialRequest(trial=trial.to_proto()), call)
+    assert call.refusal[0] == grpc.StatusCode.ABORTED
+    assert "consecutive failures" in str(servicer.failure)
+
+    answers: list = []
+    other = threading.Thread(target=lambda: answers.append(ask(servicer, "b")), daemon=True)
+    other.start()
+    other.join(timeout=10)
+    assert answers, "another worker's call must not block on a lock the error left held"
 
 
 def test_a_resumed_chief_waits_for_workers_to_take_the_interrupted_trials(tmp_path):

@@ -18,9 +18,11 @@ from pathlib import Path
 import grpc
 from keras_tuner.src import protos
 from keras_tuner.src.distribute.oracle_chief import OracleServicer
+from keras_tuner.src.engine import oracle as oracle_module
 from keras_tuner.src.engine.trial import Trial, TrialStatus
 
-from tuner_app.distributed import DistributedError, heartbeat_age, parse_address
+from tuner_app.distributed import HEARTBEAT_DIR, DistributedError, heartbeat_age, parse_address
+from tuner_app.worker_client import WORKER_HEADER
 
 OrphanListener = Callable[[str, str], None]  # (trial_id, worker_id)
 
@@ -48,13 +50,19 @@ def serve_chief(
         while True:
             time.sleep(poll_s)
             with servicer.lock:
+                if servicer.failure is not None:
+                    raise servicer.failure  # e.g. KerasTuner's consecutive-failure limit
                 servicer.requeue_silent_workers()
                 if should_stop():
                     servicer.stopping = True  # workers are told to stop once their trial ends
                 if servicer.search_over():
                     return list(oracle._retry_queue)
     finally:
-        server.stop(grace=2)
+        server.stop(grace=2).wait()
+
+
+class LateReport(Exception):
+    """A worker reported on a trial that is no longer its own; the call is refused with this."""
 
 
 class ChiefServicer(OracleServicer):
@@ -66,8 +74,10 @@ class ChiefServicer(OracleServicer):
       worker's trial is re-queued for another worker (KerasTuner would wait for it forever).
     - A worker declared lost that reports again (stopped, starved of CPU) gets its trial back if
       nobody has taken it yet. If another worker has, the late reports are refused (the late worker
-      ends with a message) so they neither end nor mix into the other worker's run. Workers are told
-      apart by their gRPC peer address: KerasTuner's reports carry only the trial id.
+      ends with a message) so they neither end nor mix into the other worker's run. KerasTuner's
+      reports carry only the trial id: our workers name themselves in a call header.
+    - An error inside KerasTuner's oracle (its consecutive-failure limit) ends the search: its
+      `@synchronized` lock, left held by the error, is released so the chief can finish.
     - A worker asking for a trial after the last one was handed out waits (IDLE) while others still
       run trials: if one of them is lost, its re-queued trial needs a taker.
     """
@@ -94,18 +104,19 @@ class ChiefServicer(OracleServicer):
         self._last_call: dict[str, float] = {}
         self._lost_by: dict[str, str] = {}  # re-queued trial id -> the worker that lost it
         self._released: set[str] = set()  # workers told to stop
-        self._peers: dict[str, str] = {}  # gRPC peer address -> worker id
         self.workers_seen = False
+        self.failure: Exception | None = None
 
     # -- gRPC handlers (KerasTuner's, under the lock, with contact tracking) --
 
     def CreateTrial(self, request, context):
+        return self._guarded(self._create_trial, request, context)
+
+    def _create_trial(self, request, context):
         worker = request.tuner_id
         with self.lock:
             self.workers_seen = True
             self._last_call[worker] = self.clock()
-            if context is not None:
-                self._peers[context.peer()] = worker
             if self.stopping:
                 trial = Trial(self.oracle.get_space(), status=TrialStatus.STOPPED)
             else:
@@ -125,30 +136,46 @@ class ChiefServicer(OracleServicer):
         return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
     def UpdateTrial(self, request, context):
-        with self.lock:
-            self._heard_about(request.trial_id, context)
-            return super().UpdateTrial(request, context)
+        return self._guarded(self._update_trial, request, context)
+
+    def _update_trial(self, request, context):
+        self._heard_about(request.trial_id, context)
+        return super().UpdateTrial(request, context)
 
     def EndTrial(self, request, context):
-        with self.lock:
-            self._heard_about(request.trial.trial_id, context)
-            return super().EndTrial(request, context)
+        return self._guarded(self._end_trial, request, context)
+
+    def _end_trial(self, request, context):
+        self._heard_about(request.trial.trial_id, context)
+        return super().EndTrial(request, context)
 
     def GetSpace(self, request, context):
-        with self.lock:
-            return super().GetSpace(request, context)
+        return self._guarded(super().GetSpace, request, context)
 
     def UpdateSpace(self, request, context):
-        with self.lock:
-            return super().UpdateSpace(request, context)
+        return self._guarded(super().UpdateSpace, request, context)
 
     def GetTrial(self, request, context):
-        with self.lock:
-            return super().GetTrial(request, context)
+        return self._guarded(super().GetTrial, request, context)
 
     def GetBestTrials(self, request, context):
+        return self._guarded(super().GetBestTrials, request, context)
+
+    def _guarded(self, handler, request, context):
+        """Run a handler under the lock; an oracle error ends the search instead of wedging it."""
         with self.lock:
-            return super().GetBestTrials(request, context)
+            try:
+                return handler(request, context)
+            except LateReport as late:
+                if context is None:
+                    raise
+                context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(late))
+            except Exception as exc:
+                _release_keras_tuner_lock(self.oracle)
+                self.failure = self.failure or exc
+                if context is None:
+                    raise
+                context.abort(grpc.StatusCode.ABORTED, f"the chief's search ended: {exc}")
 
     # -- the chief's own checks, called under the lock --
 
@@ -161,7 +188,8 @@ class ChiefServicer(OracleServicer):
 
     def live_workers(self) -> list[str]:
         """Workers that may still ask for a trial: not yet told to stop, and not silent."""
-        known = set(self.oracle.tuner_ids) | set(self._last_call)
+        starting = {path.stem for path in (self.project_dir / HEARTBEAT_DIR).glob("*.alive")}
+        known = set(self.oracle.tuner_ids) | set(self._last_call) | starting
         return sorted(w for w in known - self._released if self.alive(w))
 
     def search_over(self) -> bool:
@@ -191,12 +219,15 @@ class ChiefServicer(OracleServicer):
     def _heard_about(self, trial_id: str, context) -> None:
         """A worker reported on `trial_id`: note it is alive; give back or refuse a re-queued trial."""
         oracle = self.oracle
-        caller = self._peers.get(context.peer()) if context is not None else None
+        caller = _caller(context)
         owner = next((w for w, t in oracle.ongoing_trials.items() if t.trial_id == trial_id), None)
         lost_by = self._lost_by.get(trial_id)
-        queued = trial_id in oracle._retry_queue  # nobody took it yet: it is still the caller's
-        if owner is None and lost_by is not None and caller in (None, lost_by) and queued:
-            owner = self._lost_by.pop(trial_id)
+        claimant = caller or lost_by  # tests drive the servicer without a call header
+        queued = trial_id in oracle._retry_queue  # nobody took it yet
+        # Its own worker still runs it: the one declared lost, or one that outlived a chief restart.
+        if owner is None and queued and claimant is not None and lost_by in (None, claimant):
+            owner = claimant
+            self._lost_by.pop(trial_id, None)
             oracle._retry_queue.remove(trial_id)
             trial = oracle.trials[trial_id]
             trial.status = TrialStatus.RUNNING
@@ -204,13 +235,26 @@ class ChiefServicer(OracleServicer):
             oracle.tuner_ids.add(owner)
             oracle.save()
             self.on_return(trial_id, owner)
-        late = caller is not None and caller != owner and lost_by == caller
-        if late and context is not None:
+        if caller is not None and caller != owner:
             taker = f"worker {owner}" if owner else "another worker"
-            context.abort(
-                grpc.StatusCode.FAILED_PRECONDITION,
+            raise LateReport(
                 f"trial {trial_id} was given to {taker} after worker {caller} was silent for "
-                f"{self.timeout_s:.0f} s (--worker-timeout); this worker's run of it is dropped",
+                f"{self.timeout_s:.0f} s (--worker-timeout), or it ended; this worker's run is dropped"
             )
         if owner is not None:
             self._last_call[owner] = self.clock()
+
+
+def _caller(context) -> str | None:
+    """The worker that made this call, from the header our ChiefClient adds (None without one)."""
+    if context is None:
+        return None
+    return dict(context.invocation_metadata() or ()).get(WORKER_HEADER)
+
+
+def _release_keras_tuner_lock(oracle) -> None:
+    """KerasTuner's `@synchronized` (1.4.8) has no try/finally: an exception leaves its lock held."""
+    name = threading.current_thread().name
+    if oracle_module.THREADS[oracle] == name:
+        oracle_module.THREADS[oracle] = None
+        oracle_module.LOCKS[oracle].release()

@@ -155,7 +155,11 @@ class SearchEngine:
             validation_size=len(splits.validation),
             resumed=config.resume,
             planned_trials=planned_trials(
-                config.tuner, config.max_trials, tuner.oracle.hyperparameters.space, config.epochs
+                config.tuner,
+                # Only a standalone search caps Hyperband at --max-trials (its Budget); a chief's does not.
+                config.max_trials if config.tuner != "hyperband" or config.role == "standalone" else None,
+                tuner.oracle.hyperparameters.space,
+                config.epochs,
             ),
         )
         state, reason = "finished", "search space or trial budget exhausted"
@@ -217,9 +221,10 @@ class SearchEngine:
     def _run_worker(self, device: str, splits: data_module.TrainValidation) -> SearchOutcome:
         """Run trials handed out by the chief until it says stop; the chief writes the summary."""
         self._emit("worker_started", device=device)
-        from tuner_app.worker_client import ChiefClient, ChiefLost  # gRPC: workers only
+        from tuner_app.worker_client import ChiefClient, ChiefLost, chief_call_timeout  # gRPC: workers
 
-        tuner = self._make_tuner(device)
+        with chief_call_timeout(CHIEF_WAIT_S):  # building the tuner already asks the chief
+            tuner = self._make_tuner(device)
         tuner.oracle = ChiefClient(tuner.oracle, self.config.oracle, CHIEF_WAIT_S)
         state, reason = "finished", "the chief has no more trials"
         try:

@@ -166,6 +166,12 @@ class RecordingMixin:
         if reason:
             raise StopSearch(reason)
 
+    def search(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            super().search(*args, **kwargs)
+        finally:  # a StopSearch from inside fit skips on_trial_end, which normally releases
+            self._graphs.release()
+
     def on_trial_end(self, trial: kt.engine.trial.Trial) -> None:
         try:  # the oracle scores it, may mark it FAILED, retry it, or end the search
             super().on_trial_end(trial)

@@ -15,8 +15,13 @@ from typing import Any
 
 import grpc
 from keras_tuner.errors import FatalError
+from keras_tuner.src import protos
 from keras_tuner.src.distribute import oracle_client
 from keras_tuner.src.distribute.oracle_client import OracleClient
+
+#: Call header naming the worker: KerasTuner's reports carry only a trial id, and a gRPC peer address
+#: changes when an idle connection is re-opened, so the chief could not otherwise tell who reports.
+WORKER_HEADER = "tuner-app-worker"
 
 
 class ChiefLost(FatalError):
@@ -27,8 +32,11 @@ class ChiefClient(OracleClient):
     """OracleClient whose first failed call to the chief ends the worker's search."""
 
     def __init__(self, client: OracleClient, address: str, wait_s: float):
-        # Not OracleClient.__init__: keep the channel KerasTuner's Tuner already opened.
+        # Not OracleClient.__init__ (it reads the address from the environment): take over the
+        # client KerasTuner's Tuner built, on a channel whose calls carry this worker's name.
         self.__dict__.update(client.__dict__)
+        channel = grpc.intercept_channel(grpc.insecure_channel(address), _NameEveryCall(self.tuner_id))
+        self.stub = protos.get_service_grpc().OracleStub(channel)
         self.address = address
         self.wait_s = wait_s
         self.lost: ChiefLost | None = None
@@ -37,7 +45,7 @@ class ChiefClient(OracleClient):
         if self.lost is not None:
             raise self.lost
         try:
-            with _call_timeout(self.wait_s):
+            with chief_call_timeout(self.wait_s):
                 return method(*args, **kwargs)
         except grpc.RpcError as exc:
             self.lost = ChiefLost(describe_failure(exc, self.address, self.wait_s))
@@ -65,8 +73,17 @@ class ChiefClient(OracleClient):
         return self._call(super().get_best_trials, num_trials)
 
 
+class _NameEveryCall(grpc.UnaryUnaryClientInterceptor):
+    def __init__(self, worker: str):
+        self.header = (WORKER_HEADER, worker)
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):
+        metadata = (*(client_call_details.metadata or ()), self.header)
+        return continuation(client_call_details._replace(metadata=metadata), request)
+
+
 @contextmanager
-def _call_timeout(seconds: float) -> Iterator[None]:
+def chief_call_timeout(seconds: float) -> Iterator[None]:
     """KerasTuner reads its client's per-call deadline from a module constant at call time."""
     before = oracle_client.TIMEOUT
     oracle_client.TIMEOUT = seconds
@@ -78,9 +95,11 @@ def _call_timeout(seconds: float) -> Iterator[None]:
 
 def describe_failure(exc: grpc.RpcError, address: str, waited_s: float) -> str:
     code = exc.code() if callable(getattr(exc, "code", None)) else None
+    details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
     if code == grpc.StatusCode.FAILED_PRECONDITION:  # the chief refused a late report
-        details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
         return f"the chief at {address} refused this worker's report: {details}"
+    if code == grpc.StatusCode.ABORTED:  # the chief's own search failed; it says why
+        return f"the chief at {address} ended the search: {details}"
     name = code.name if code is not None else type(exc).__name__
     return (
         f"lost contact with the chief at {address} ({name}, waited up to {waited_s:.0f} s); "

@@ -18,6 +18,7 @@ measures every tick label on each draw).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -88,6 +89,8 @@ class _RenderThread:
                 canvas._rasterise(request)
             except Exception:  # one bad draw must not stop every later picture
                 log.exception("Drawing %s failed", type(canvas).__name__)
+                with contextlib.suppress(RuntimeError):  # the widget may be gone
+                    canvas._failed.emit(request)  # answered, with no picture: flush() must not wait
 
 
 _render_thread: _RenderThread | None = None
@@ -104,6 +107,7 @@ class PlotCanvas(QWidget):
     """A figure shown as a picture; subclasses build their artists once and update them in `update_data`."""
 
     _drawn = Signal(QImage, int)  # the picture, and the last request it answers
+    _failed = Signal(int)  # a request whose draw raised (logged); the old picture stays
 
     def __init__(self, parent=None, size: tuple[float, float] = (6.0, 4.0)):
         super().__init__(parent)
@@ -125,6 +129,7 @@ class PlotCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 160)
         self._drawn.connect(self._show_picture, Qt.ConnectionType.QueuedConnection)
+        self._failed.connect(self._answered, Qt.ConnectionType.QueuedConnection)
 
     # -- data (GUI thread) --------------------------------------------------------------------
     def render(self, snapshot: SearchSnapshot | None, selection: list[str] | None = None) -> None:
@@ -189,9 +194,12 @@ class PlotCanvas(QWidget):
         except RuntimeError:  # the widget was deleted while its figure was drawn
             pass
 
+    def _answered(self, request: int) -> None:
+        self._shown = max(self._shown, request)
+
     def _show_picture(self, image: QImage, request: int) -> None:
         self._image = image
-        self._shown = max(self._shown, request)
+        self._answered(request)
         self.update()
         if self._deferred is not None:
             self.render(*self._deferred)
