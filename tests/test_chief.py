@@ -227,3 +227,16 @@ def test_a_worker_whose_chief_is_gone_fails_fast_with_a_message(monkeypatch):
     with pytest.raises(ChiefLost):
         client.end_trial(Trial(space, trial_id="0"))
     assert time.monotonic() - started < 0.5, "once lost, later calls must not wait again"
+
+
+def test_a_waiting_worker_does_not_hold_the_chief_while_it_waits(tmp_path):
+    servicer, _, _ = make_servicer(tmp_path, max_trials=1)
+    ask(servicer, "busy")
+    servicer.pause_s = 2.0
+    asking = threading.Thread(target=lambda: ask(servicer, "idle"), daemon=True)
+    asking.start()
+    time.sleep(0.3)  # the idle worker is now in its pause
+    assert asking.is_alive()
+    assert servicer.lock.acquire(timeout=1.0), "other workers' reports and the poll loop must get in"
+    servicer.lock.release()
+    asking.join()

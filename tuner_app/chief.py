@@ -110,30 +110,30 @@ class ChiefServicer(OracleServicer):
     # -- gRPC handlers (KerasTuner's, under the lock, with contact tracking) --
 
     def CreateTrial(self, request, context):
-        return self._guarded(self._create_trial, request, context)
-
-    def _create_trial(self, request, context):
-        worker = request.tuner_id
-        with self.lock:
-            self.workers_seen = True
-            self._last_call[worker] = self.clock()
-            if self.stopping:
-                trial = Trial(self.oracle.get_space(), status=TrialStatus.STOPPED)
-            else:
-                trial = self.oracle.create_trial(worker)
-            waiting = (  # out of budget, nothing will be re-queued to it: no point waiting
-                not self.stopping
-                and trial.status == TrialStatus.STOPPED
-                and any(w != worker for w in self.oracle.ongoing_trials)
-            )
-            if waiting:
-                trial.status = TrialStatus.IDLE
-            elif trial.status == TrialStatus.STOPPED:
-                self.stop_triggered = True
-                self._released.add(worker)
-        if waiting:
-            time.sleep(self.pause_s)  # KerasTuner's worker asks again at once on IDLE
+        trial = self._guarded(self._create_trial, request, context)
+        if trial.status == TrialStatus.IDLE:
+            time.sleep(self.pause_s)  # outside the lock: KerasTuner's worker asks again at once
         return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
+
+    def _create_trial(self, request, context) -> Trial:
+        worker = request.tuner_id
+        self.workers_seen = True
+        self._last_call[worker] = self.clock()
+        if self.stopping:
+            trial = Trial(self.oracle.get_space(), status=TrialStatus.STOPPED)
+        else:
+            trial = self.oracle.create_trial(worker)
+        waiting = (  # out of budget, nothing will be re-queued to it: no point waiting
+            not self.stopping
+            and trial.status == TrialStatus.STOPPED
+            and any(w != worker for w in self.oracle.ongoing_trials)
+        )
+        if waiting:
+            trial.status = TrialStatus.IDLE
+        elif trial.status == TrialStatus.STOPPED:
+            self.stop_triggered = True
+            self._released.add(worker)
+        return trial
 
     def UpdateTrial(self, request, context):
         return self._guarded(self._update_trial, request, context)
