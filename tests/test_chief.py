@@ -240,3 +240,28 @@ def test_a_waiting_worker_does_not_hold_the_chief_while_it_waits(tmp_path):
     assert servicer.lock.acquire(timeout=1.0), "other workers' reports and the poll loop must get in"
     servicer.lock.release()
     asking.join()
+
+
+def test_workers_are_told_apart_over_real_grpc_by_the_name_they_send(tmp_path, monkeypatch):
+    """Two real clients in one process share a connection (one peer); only their header differs."""
+    from concurrent import futures
+
+    servicer, oracle, _ = make_servicer(tmp_path, max_trials=2)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+        monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+        clients = {}
+        for name in ("owner", "other"):
+            monkeypatch.setenv("KERASTUNER_TUNER_ID", name)
+            clients[name] = ChiefClient(OracleClient(oracle), f"127.0.0.1:{port}", wait_s=10)
+        trial = clients["owner"].create_trial("owner")
+        clients["owner"].update_trial(trial.trial_id, {"val_accuracy": 0.5})
+        with pytest.raises(ChiefLost, match="refused this worker's report"):
+            clients["other"].update_trial(trial.trial_id, {"val_accuracy": 0.9})
+        assert oracle.ongoing_trials == {"owner": oracle.trials[trial.trial_id]}
+    finally:
+        server.stop(grace=None)
