@@ -26,14 +26,19 @@ from _common import load_average, machine, machine_line, write_report
 TARGET = 0.985
 
 
-def train(l2: float, epochs: int, learning_rate: float) -> dict:
+def load_splits():
+    """The engine's split: 50,000 train / 10,000 validation from MNIST's training set, seed 0."""
+    from tuner_app import data as data_module
+
+    return data_module.split_train_validation(data_module.load_mnist(), 10_000, None, 0)
+
+
+def train(splits, l2: float, epochs: int, learning_rate: float) -> dict:
     import keras
     import keras_tuner as kt
 
     from search_spaces.weight_decay import WeightDecayHyperModel
-    from tuner_app import data as data_module
 
-    splits = data_module.split_train_validation(data_module.load_mnist(), 10_000, None, 0)
     keras.utils.set_random_seed(0)
     hypermodel = WeightDecayHyperModel()
     hp = kt.HyperParameters()
@@ -94,8 +99,9 @@ def main() -> None:
     args = parser.parse_args()
     info = machine()
     runs = []
+    splits = load_splits()
     for l2 in [float(v) for v in args.l2.split(",") if v.strip()]:
-        run = train(l2, args.epochs, args.learning_rate)
+        run = train(splits, l2, args.epochs, args.learning_rate)
         print(
             f"L2 {l2:.0e}: best val {100 * run['best_val']:.2f} % (epoch {run['best_epoch']}), "
             f"last-5 mean {100 * run['last5_mean_val']:.2f} %, train {100 * run['final_train']:.2f} %, "

@@ -189,10 +189,8 @@ class PlotCanvas(QWidget):
             image = QImage(bytes(buffer), buffer.shape[1], buffer.shape[0], QImage.Format.Format_RGBA8888)
             self.draws += 1
         image.setDevicePixelRatio(ratio)
-        try:
+        with contextlib.suppress(RuntimeError):  # the widget was deleted while its figure was drawn
             self._drawn.emit(image, request)
-        except RuntimeError:  # the widget was deleted while its figure was drawn
-            pass
 
     def _answered(self, request: int) -> None:
         self._shown = max(self._shown, request)
