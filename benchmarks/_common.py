@@ -29,7 +29,7 @@ def machine() -> dict[str, Any]:
         "host": platform.node(),
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
-        "device": configure_device(),
+        "device": str(configure_device()),
         "python": platform.python_version(),
         "keras": keras.__version__,
         "keras_backend": keras.backend.backend(),

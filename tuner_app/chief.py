@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent import futures
+from typing import Any
 from pathlib import Path
 
 import grpc
@@ -22,7 +23,8 @@ from keras_tuner.src.engine import oracle as oracle_module
 from keras_tuner.src.engine.trial import Trial, TrialStatus
 
 from tuner_app.distributed import HEARTBEAT_DIR, DistributedError, heartbeat_age, parse_address
-from tuner_app.worker_client import WORKER_HEADER
+from tuner_app.identity import decode, differences
+from tuner_app.worker_client import IDENTITY_HEADER, WORKER_HEADER
 
 OrphanListener = Callable[[str, str], None]  # (trial_id, worker_id)
 
@@ -36,12 +38,16 @@ def serve_chief(
     should_stop: Callable[[], bool] = lambda: False,
     on_return: OrphanListener = lambda trial_id, worker_id: None,
     poll_s: float = 0.5,
+    identity: Mapping[str, Any] | None = None,
+    on_refuse: Callable[[str, str], None] = lambda worker_id, reason: None,
 ) -> list[str]:
     """Serve the oracle until every trial has ended; return ids of trials left orphaned."""
     host, port = parse_address(address)
     # Several handler threads: a worker told to wait must not hold up the others' reports.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    servicer = ChiefServicer(oracle, project_dir, worker_timeout_s, on_orphan, on_return)
+    servicer = ChiefServicer(
+        oracle, project_dir, worker_timeout_s, on_orphan, on_return, identity=identity, on_refuse=on_refuse
+    )
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
         raise DistributedError(f"The chief cannot listen on {host}:{port}; pick another --oracle.")
@@ -91,8 +97,13 @@ class ChiefServicer(OracleServicer):
         on_return: OrphanListener,
         pause_s: float = 1.0,
         clock: Callable[[], float] = time.time,
+        identity: Mapping[str, Any] | None = None,
+        on_refuse: Callable[[str, str], None] = lambda worker_id, reason: None,
     ):
         super().__init__(oracle)
+        self.identity = dict(identity) if identity is not None else None
+        self.on_refuse = on_refuse
+        self._refused: set[str] = set()
         self.lock = threading.RLock()
         self.project_dir = project_dir
         self.timeout_s = timeout_s
@@ -163,6 +174,9 @@ class ChiefServicer(OracleServicer):
 
     def _guarded(self, handler, request, context):
         """Run a handler under the lock; an oracle error ends the search instead of wedging it."""
+        refusal = self._refusal(context)
+        if refusal is not None:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, refusal)
         with self.lock:
             try:
                 return handler(request, context)
@@ -176,6 +190,38 @@ class ChiefServicer(OracleServicer):
                 if context is None:
                     raise
                 context.abort(grpc.StatusCode.ABORTED, f"the chief's search ended: {exc}")
+
+    def _refusal(self, context) -> str | None:
+        """Why a registering worker may not join (its search differs from this chief's), or None.
+
+        Workers send their identity when they register, before anything of theirs reaches the
+        oracle: a conv worker under a dense chief would otherwise add conv hyperparameters to the
+        space and report conv scores into the dense search. The chief logs the refusal and goes on.
+        """
+        if context is None or self.identity is None:
+            return None
+        metadata = dict(context.invocation_metadata() or ())
+        text = metadata.get(IDENTITY_HEADER)
+        if text is None:
+            return None
+        theirs = decode(text)
+        diffs = (
+            differences(self.identity, theirs, labels=("chief", "worker"))
+            if theirs is not None
+            else ["its identity could not be read"]
+        )
+        if not diffs:
+            return None
+        worker = str(metadata.get(WORKER_HEADER, "?"))
+        reason = (
+            f"worker {worker}'s search differs from the chief's ({'; '.join(diffs)}); start it with "
+            "the chief's settings (its results.jsonl and summary.json record them)"
+        )
+        with self.lock:
+            if worker not in self._refused:
+                self._refused.add(worker)
+                self.on_refuse(worker, reason)
+        return reason
 
     # -- the chief's own checks, called under the lock --
 

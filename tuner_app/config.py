@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import socket
@@ -17,6 +18,7 @@ JIT_CHOICES = ("auto", "on", "off")
 STRATEGIES = ("none", "mirrored")
 ROLES = ("standalone", "chief", "worker")
 DEFAULT_PROJECT_ROOT = Path("projects")
+MAX_SEED = 2**32 - 1  # numpy's and KerasTuner's seeds are 32-bit unsigned
 
 
 class ConfigError(ValueError):
@@ -41,6 +43,11 @@ def parse_duration(text: str) -> float:
                 f"Time limit {text!r} does not parse; use e.g. 8h, 1h30m, 90m, 45s or 3600 (seconds)."
             ) from None
         seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if not math.isfinite(seconds):  # float() accepts 'inf', 'nan', '1e999'
+        raise ConfigError(
+            f"Time limit {text!r} is not a finite duration; use e.g. 8h, 1h30m, 90m or 3600 (seconds), "
+            "or leave --time-limit out for no limit."
+        )
     if seconds <= 0:
         raise ConfigError(f"Time limit {text!r} must be positive.")
     return seconds
@@ -110,6 +117,13 @@ class SearchConfig:
                 raise ConfigError(str(exc)) from None
         if self.role == "worker" and self.worker_id and "chief" in self.worker_id:
             raise ConfigError("--worker-id must not contain 'chief' (KerasTuner reserves it).")
+        for flag, value, example in (
+            ("--time-limit", self.time_limit_s, "8h, or leave it out for no limit"),
+            ("--target", self.target, "0.99"),
+            ("--worker-timeout", self.worker_timeout_s, "60 (seconds)"),
+        ):
+            if value is not None and not _is_finite_number(value):
+                raise ConfigError(f"{flag} must be a finite number, got {value!r}; use e.g. {example}.")
         if self.worker_timeout_s <= 0:
             raise ConfigError("--worker-timeout must be positive.")
         if self.strategy not in STRATEGIES:
@@ -122,19 +136,29 @@ class SearchConfig:
             ("validation size", self.validation_size, "--validation-size"),
             ("failure limit", self.max_failures, "--max-failures"),
         ):
-            if value is not None and (not isinstance(value, int) or value <= 0):
+            if value is not None and (not _is_whole(value) or value <= 0):
                 raise ConfigError(f"{flag} must be a positive whole number, got {value!r} ({name}).")
-        if self.max_retries < 0:
-            raise ConfigError(f"--max-retries must be 0 or more, got {self.max_retries}.")
+        if not _is_whole(self.max_retries) or self.max_retries < 0:
+            raise ConfigError(f"--max-retries must be 0 or more, got {self.max_retries!r}.")
+        if not _is_whole(self.seed) or not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(
+                f"--seed must be a whole number from 0 to {MAX_SEED} (2**32 - 1), got {self.seed!r}."
+            )
         if self.time_limit_s is not None and self.time_limit_s <= 0:
             raise ConfigError("--time-limit must be positive.")
         if self.target is not None and not 0 < self.target <= 1:
             raise ConfigError(f"--target {self.target} must be a validation accuracy in (0, 1], e.g. 0.99.")
         if self.tuner in ("random", "bayesian") and self.max_trials is None:
             raise ConfigError(f"The {self.tuner} tuner needs --max-trials.")
-        if self.data_path is not None and not Path(self.data_path).is_file():
-            raise ConfigError(f"Data file {self.data_path} does not exist. Check the path passed to --data.")
+        from tuner_app.input_checks import data_file_problem, project_dir_problem
+
+        problem = data_file_problem(self.data_path) if self.data_path is not None else None
+        if problem:
+            raise ConfigError(problem)
         project = self.project_dir or default_project_dir(self.family, self.tuner)
+        problem = project_dir_problem(project)
+        if problem:
+            raise ConfigError(problem)
         worker_id = self.worker_id
         if self.role == "worker" and not worker_id:
             worker_id = f"worker-{socket.gethostname()}-{os.getpid()}"
@@ -154,6 +178,14 @@ class SearchConfig:
             if values.get(key) is not None:
                 values[key] = Path(values[key])
         return cls(**values)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def default_project_dir(family: str, tuner: str) -> Path:

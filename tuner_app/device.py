@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import keras
 
 
-def configure_device(mixed_precision: bool = False) -> str:
-    """Prepare the backend and describe the device in words, e.g. 'GPU: NVIDIA H100' or 'CPU'."""
+@dataclass(frozen=True)
+class Device:
+    """What trains: decisions read `gpu`; people read `str(device)`, e.g. 'GPU: NVIDIA H100'."""
+
+    gpu: bool
+    description: str
+
+    def __str__(self) -> str:
+        return self.description
+
+
+def configure_device(mixed_precision: bool = False) -> Device:
+    """Prepare the backend and say which device trains."""
     gpus = _gpu_names()
     if mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16" if gpus else "mixed_bfloat16")
     cores = os.cpu_count() or 1
     if gpus:
-        return f"GPU: {', '.join(gpus)}"
-    return f"CPU ({cores} cores)"
+        return Device(True, f"GPU: {', '.join(gpus)}")
+    return Device(False, f"CPU ({cores} cores)")
 
 
 def has_gpu() -> bool:

@@ -22,8 +22,9 @@ import keras_tuner as kt
 
 from search_spaces import make_hypermodel
 from tuner_app import data as data_module
-from tuner_app.config import SearchConfig
-from tuner_app.device import configure_device
+from tuner_app.config import ConfigError, SearchConfig
+from tuner_app.device import Device, configure_device
+from tuner_app.disk import DiskFull, as_disk_full, tolerating_disk_full
 from tuner_app.distributed import (
     CHIEF_WAIT_S,
     Heartbeat,
@@ -31,13 +32,24 @@ from tuner_app.distributed import (
     configure_environment,
     wait_for_chief,
 )
+from tuner_app.events import Event
+from tuner_app.files import unique_suffix
+from tuner_app.identity import differences, search_identity
+from tuner_app.input_checks import (
+    grid_refusal,
+    make_writable_dir,
+    misshapen_state_files,
+    project_write_failure,
+)
 from tuner_app.progress import planned_trials
+from tuner_app.project_lock import ProjectBusy, ProjectLock
+from tuner_app.project_state import KERAS_TUNER_SUBDIR, folder_problem
 from tuner_app.report import write_summary
 from tuner_app.results import RESULTS_FILE, ResultsWriter, read_results
+from tuner_app.settings import IDENTITY_FIELDS
 from tuner_app.start_point import STARTING_TUNERS, begin_at
 from tuner_app.tuners import Budget, BudgetWatch, StopSearch, format_exception, make_tuner
 
-KERAS_TUNER_SUBDIR = "keras_tuner"
 BEST_MODEL_FILE = "best_model.keras"
 
 Listener = Callable[[dict[str, Any]], None]
@@ -59,6 +71,7 @@ class SearchOutcome:
     best_model_path: Path | None
     test_accuracy: float | None
     test_loss: float | None
+    test_error: str | None = None  # the best model's test evaluation failed: exit 1, trials kept
 
 
 class SearchEngine:
@@ -86,9 +99,12 @@ class SearchEngine:
         default_worker = {"chief": "chief", "worker": self.config.worker_id}.get(self.config.role)
         self.worker = worker or default_worker or os.environ.get("KERASTUNER_TUNER_ID", "main")
         self.writer = ResultsWriter(self.project_dir, worker=self.worker)
+        self._lock: ProjectLock | None = None
+        self.identity: dict[str, Any] = {}
         self._data: data_module.Mnist | None = None
         self._load_test = load_test
         self._hypermodel = hypermodel
+        self._disk_full: DiskFull | None = None  # the first write that failed on a full disk
 
     def cancel(self) -> None:
         """Ask the search to stop after the current epoch; finished trials are kept."""
@@ -100,56 +116,103 @@ class SearchEngine:
             self.listener(record)
 
     def check_project_dir(self) -> None:
-        """Refuse to overwrite an earlier search unless asked to resume it."""
-        log = self.project_dir / RESULTS_FILE
+        """Refuse to overwrite an earlier search unless asked to resume it, and refuse to resume
+        from half a project (the rule is `tuner_app.project_state.resume_problem`)."""
         if self.config.role == "worker":
             return  # workers join the chief's project folder
-        if self.config.resume:
-            if not log.exists() and not (self.project_dir / KERAS_TUNER_SUBDIR).exists():
-                raise ProjectDirError(
-                    f"Nothing to resume in {self.project_dir}: it holds no search. "
-                    "Drop --resume to start a new one there."
-                )
-            if log.exists():
-                self._check_same_search(read_results(self.project_dir).config)
-        elif log.exists() and read_results(self.project_dir).state != "empty":
-            # (workers that start before their chief only log that they are waiting)
+        problem = folder_problem(self.project_dir, self.config.resume)
+        if problem:
+            raise ProjectDirError(problem)
+
+    def _check_space(self) -> None:
+        """KerasTuner's grid over a continuous space walks one corner of it: refuse, before anything
+        is written, naming the continuous hyperparameter."""
+        if self.config.tuner != "grid":
+            return
+        described = "this hypermodel's space"
+        if self._hypermodel is None:
+            described = f"the {self.config.family} family's {self.config.space} space"
+        hypermodel = self._hypermodel or make_hypermodel(self.config.family, self.config.space)
+        refusal = grid_refusal(hypermodel, described)
+        if refusal:
+            raise ConfigError(refusal)
+
+    def _create_project_dir(self) -> None:
+        """Create the folder and prove it writable: a read-only mount or a folder without write
+        permission (seen only now by root or on network file systems) is a usage error, not a crash."""
+        try:
+            make_writable_dir(self.project_dir)
+        except OSError as exc:
+            problem = project_write_failure(self.project_dir, exc)
+            if problem is None:
+                raise
+            raise ProjectDirError(problem) from None
+
+    def _check_same_search(self) -> None:
+        """A resume must be the same search: refuse naming every difference in its identity."""
+        snapshot = read_results(self.project_dir)
+        recorded = snapshot.identity
+        if recorded is None:  # a log written before identities were recorded: compare its config
+            recorded = {k: v for k, v in snapshot.config.items() if k in IDENTITY_FIELDS}
+        diffs = differences(recorded, self.identity)
+        if diffs:
             raise ProjectDirError(
-                f"{self.project_dir} already holds a search. Pass --resume to continue it, or "
-                "choose a new folder with --project-dir."
+                f"Cannot resume {self.project_dir}: this is not the same search "
+                f"({'; '.join(diffs)}). Drop those flags to resume it as it was recorded, or start "
+                "the new search in another --project-dir."
             )
 
-    def _check_same_search(self, recorded: dict[str, Any]) -> None:
-        current = self.config.to_json()
-        for key in ("family", "tuner", "space", "executions", "seed"):
-            if key in recorded and recorded[key] != current[key]:
-                raise ProjectDirError(
-                    f"{self.project_dir} holds a search with {key} = {recorded[key]!r}, not "
-                    f"{current[key]!r}; resume it with the same settings or use a new --project-dir."
-                )
-
     def run(self) -> SearchOutcome:
+        """Run the search; a standalone search or a chief holds the project's lock throughout."""
+        try:
+            return self._run()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def _take_lock(self) -> None:
+        if self.config.role == "worker":
+            return  # workers join their chief's folder and register with the chief instead
+        try:
+            self._lock = ProjectLock(self.project_dir, self.config.role).acquire()
+        except ProjectBusy as busy:
+            raise ProjectDirError(str(busy)) from None
+
+    def _run(self) -> SearchOutcome:
         config = self.config
+        self._check_space()
         if config.role != "standalone":
-            if config.role == "chief" and not config.resume:
+            if config.role == "chief":  # resumed too: before the project is touched
                 check_port_free(config.oracle)
             configure_environment(config.role, config.oracle, self.worker)
+        self._create_project_dir()
+        self._take_lock()
         self.check_project_dir()
         device = configure_device(config.mixed_precision)
         self._data = data_module.load_mnist(config.data_path)
         splits = data_module.split_train_validation(
             self._data, config.validation_size, config.subset, config.seed
         )
+        hypermodel_name = type(self._hypermodel).__qualname__ if self._hypermodel is not None else None
+        self.identity = search_identity(config, self._data, splits, hypermodel_name)
+        if config.resume and config.role != "worker":
+            self._check_same_search()
         keras.utils.set_random_seed(config.seed)
         if config.role == "worker":
-            wait_for_chief(config.oracle, CHIEF_WAIT_S)
+            if not wait_for_chief(config.oracle, CHIEF_WAIT_S, should_stop=self.budget.cancelled.is_set):
+                reason = "stopped by the user while waiting for the chief"
+                return SearchOutcome("stopped", reason, self.project_dir, None, None, None)
+            from tuner_app.worker_client import register_with_chief  # gRPC: workers only
+
+            register_with_chief(config.oracle, self.worker, self.identity, CHIEF_WAIT_S)
             with Heartbeat(self.project_dir, self.worker):
                 return self._run_worker(device, splits)
         tuner = self._make_tuner(device)
         self._emit(
-            "search_started",
+            Event.SEARCH_STARTED,
             config=config.to_json(),
-            device=device,
+            identity=self.identity,
+            device=str(device),
             data_source=self._data.source,
             train_size=len(splits.train),
             validation_size=len(splits.validation),
@@ -168,12 +231,17 @@ class SearchEngine:
                 reason = self._serve_chief(tuner)
             else:
                 self._search(tuner, splits)
-        except StopSearch as stop:
-            state = "finished" if "user" not in stop.reason else "stopped"
+        except StopSearch as stop:  # the user's Stop, or a budget (time, target, trials) spent
+            state = "stopped" if self.budget.cancelled.is_set() else "finished"
             reason = stop.reason
         except Exception as exc:  # KerasTuner raises RuntimeError after too many failures
             state, reason = "failed", format_exception(exc)
+            if (full := as_disk_full(exc)) is not None:  # tuner_app.disk: stop at the first one
+                self._note_disk_full(full)
+                reason = full.reason(self.project_dir)
         outcome = self._finish(tuner, state, reason)
+        if self._disk_full is not None:  # (also when only the closing writes found the disk full)
+            raise SearchError(self._disk_full.message(self.project_dir))
         if state == "failed":
             raise SearchError(f"The search failed: {reason}. Finished trials are kept.")
         return outcome
@@ -194,10 +262,13 @@ class SearchEngine:
         tuner.save()
 
         def orphaned(trial_id: str, worker_id: str) -> None:
-            self._emit("trial_orphaned", trial_id=trial_id, lost_worker=worker_id)
+            self._emit(Event.TRIAL_ORPHANED, trial_id=trial_id, lost_worker=worker_id)
 
         def reclaimed(trial_id: str, worker_id: str) -> None:
-            self._emit("trial_reclaimed", trial_id=trial_id, returned_worker=worker_id)
+            self._emit(Event.TRIAL_RECLAIMED, trial_id=trial_id, returned_worker=worker_id)
+
+        def refused(worker_id: str, reason: str) -> None:
+            self._emit(Event.WORKER_REFUSED, refused_worker=worker_id, reason=reason)
 
         from tuner_app.chief import serve_chief  # gRPC and KerasTuner internals: chief only
 
@@ -210,6 +281,8 @@ class SearchEngine:
                 on_orphan=orphaned,
                 on_return=reclaimed,
                 should_stop=lambda: self.budget.stop_reason(between_trials=False) is not None,
+                identity=self.identity,
+                on_refuse=refused,
             )
         if left:
             return (
@@ -218,9 +291,9 @@ class SearchEngine:
             )
         return self.budget.stop_reason(between_trials=False) or "all trials done"
 
-    def _run_worker(self, device: str, splits: data_module.TrainValidation) -> SearchOutcome:
+    def _run_worker(self, device: Device, splits: data_module.TrainValidation) -> SearchOutcome:
         """Run trials handed out by the chief until it says stop; the chief writes the summary."""
-        self._emit("worker_started", device=device)
+        self._emit(Event.WORKER_STARTED, device=str(device))
         from tuner_app.worker_client import ChiefClient, ChiefLost, chief_call_timeout  # gRPC: workers
 
         with chief_call_timeout(CHIEF_WAIT_S):  # building the tuner already asks the chief
@@ -235,16 +308,16 @@ class SearchEngine:
             state, reason = "failed", str(lost)
         except Exception as exc:
             state, reason = "failed", format_exception(exc)
-        self._emit("worker_finished", state=state, reason=reason)
+        self._emit(Event.WORKER_FINISHED, state=state, reason=reason)
         if state == "failed":
             raise SearchError(f"The worker failed: {reason}.")
         return SearchOutcome(state, reason, self.project_dir, None, None, None)
 
-    def _make_tuner(self, device: str):
+    def _make_tuner(self, device: Device):
         config = self.config
         jit = {"on": True, "off": False}.get(config.jit_compile)
         if jit is None:  # "auto": XLA measured slower on CPUs here, Keras's default on GPUs
-            jit = "auto" if device.startswith("GPU") else False
+            jit = "auto" if device.gpu else False
         kwargs: dict[str, Any] = dict(
             hypermodel=self._hypermodel or make_hypermodel(config.family, config.space, jit_compile=jit),
             objective="val_accuracy",
@@ -266,13 +339,17 @@ class SearchEngine:
             kwargs["distribution_strategy"] = tf.distribute.MirroredStrategy()
         try:
             tuner = make_tuner(config.tuner, **kwargs)
-        except ValueError as exc:  # json.JSONDecodeError from a damaged oracle.json / trial.json
-            damaged = damaged_json_files(self.project_dir / KERAS_TUNER_SUBDIR)
-            if not damaged:
+        except (ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
+            # json.JSONDecodeError from a damaged oracle.json / trial.json; KeyError (which KerasTuner
+            # re-raises as RuntimeError), TypeError, AttributeError from one of the wrong shape
+            folder = self.project_dir / KERAS_TUNER_SUBDIR
+            damaged = damaged_json_files(folder) + misshapen_state_files(folder)
+            if not damaged or kwargs["overwrite"]:
                 raise
+            cause = format_exception(exc.__cause__ or exc)
             raise ProjectDirError(
                 f"Cannot resume: KerasTuner's state in {self.project_dir} is damaged "
-                f"({', '.join(str(p) for p in damaged)}: {exc}). The results log "
+                f"({', '.join(str(p) for p in damaged)}: {cause}). The results log "
                 f"{self.project_dir / RESULTS_FILE} is intact and the window can still open it; "
                 "start a new search with another --project-dir."
             ) from None
@@ -298,18 +375,30 @@ class SearchEngine:
 
     def _finish(self, tuner, state: str, reason: str) -> SearchOutcome:
         """Evaluate the best model once on the test set, save it, write the summary."""
-        best_path, test_acc, test_loss = None, None, None
+        best_path, test_acc, test_loss, test_error = None, None, None, None
         # KerasTuner pads get_best_trials with unfinished trials: keep completed ones only.
         best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
-        if best:
+        if best and self._disk_full is None:  # a full disk: evaluated on --resume, once space is freed
             try:
                 best_path, test_acc, test_loss = self._evaluate_and_save(tuner, best[0])
             except Exception as exc:  # a broken checkpoint must not lose the search's records
-                self._emit("test_failed", trial_id=best[0].trial_id, error=format_exception(exc))
-        self._emit("search_finished", state=state, reason=reason, elapsed=self.budget.elapsed())
-        write_summary(read_results(self.project_dir))
+                if (full := as_disk_full(exc)) is not None:
+                    self._note_disk_full(full)
+                    state, reason = "failed", full.reason(self.project_dir)
+                else:
+                    test_error = f"trial {best[0].trial_id}: {format_exception(exc)}"
+                    self._emit(Event.TEST_FAILED, trial_id=best[0].trial_id, error=test_error)
+        # On a full disk these closing writes are best effort: the search still ends with its message.
+        with tolerating_disk_full(self._note_disk_full):
+            self._emit(Event.SEARCH_FINISHED, state=state, reason=reason, elapsed=self.budget.elapsed())
+        with tolerating_disk_full(self._note_disk_full):
+            write_summary(read_results(self.project_dir))
         keras.backend.clear_session()
-        return SearchOutcome(state, reason, self.project_dir, best_path, test_acc, test_loss)
+        return SearchOutcome(state, reason, self.project_dir, best_path, test_acc, test_loss, test_error)
+
+    def _note_disk_full(self, full: DiskFull) -> None:
+        if self._disk_full is None:
+            self._disk_full = full
 
     def _evaluate_and_save(self, tuner, trial) -> tuple[Path, float, float]:
         with warnings.catch_warnings():  # the checkpoint's optimizer state is not needed
@@ -318,16 +407,19 @@ class SearchEngine:
         test = self._load_test() if self._load_test else data_module.held_out_test(self._data)
         test_loss, test_acc = (float(v) for v in model.evaluate(test.x, test.y, verbose=0))
         best_path = self.project_dir / BEST_MODEL_FILE
-        tmp = best_path.with_name(f".{BEST_MODEL_FILE}.tmp.keras")
-        model.save(tmp)
-        os.replace(tmp, best_path)
+        tmp = best_path.with_name(f".{BEST_MODEL_FILE}.{unique_suffix()}.tmp.keras")
+        try:
+            model.save(tmp)
+            os.replace(tmp, best_path)
+        finally:
+            tmp.unlink(missing_ok=True)
         self._emit(
-            "test_evaluated",
+            Event.TEST_EVALUATED,
             trial_id=trial.trial_id,
             test_accuracy=test_acc,
             test_loss=test_loss,
             test_size=len(test),
-            model_path=str(best_path),
+            model_path=BEST_MODEL_FILE,  # relative to the project: a moved copy loads its own
             parameters=int(model.count_params()),
         )
         return best_path, test_acc, test_loss

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tuner_app.files import unique_suffix
 from tuner_app.results import SearchSnapshot, TrialRecord
 
 SUMMARY_JSON = "summary.json"
@@ -27,7 +28,7 @@ def trial_row(trial: TrialRecord, names: list[str]) -> dict[str, Any]:
     hps = trial.user_hyperparameters()
     row: dict[str, Any] = {
         "trial": trial.trial_id,
-        "status": trial.status,
+        "status": str(trial.status),
         "worker": trial.worker,
         "val_accuracy_mean": trial.mean,
         "val_accuracy_std": trial.std,
@@ -45,10 +46,10 @@ def summary_dict(snapshot: SearchSnapshot, top: int = 10) -> dict[str, Any]:
     names = hyperparameter_names(snapshot)
     statuses: dict[str, int] = {}
     for trial in snapshot.trials:
-        statuses[trial.status] = statuses.get(trial.status, 0) + 1
+        statuses[str(trial.status)] = statuses.get(str(trial.status), 0) + 1
     return {
         "project_dir": str(snapshot.project_dir),
-        "state": snapshot.state,
+        "state": str(snapshot.state),
         "reason": snapshot.reason,
         "device": snapshot.device,
         "config": dict(snapshot.config),
@@ -59,6 +60,8 @@ def summary_dict(snapshot: SearchSnapshot, top: int = 10) -> dict[str, Any]:
         ),
         "trials": statuses,
         "test": dict(snapshot.test) if snapshot.test else None,
+        "test_error": snapshot.test_error,
+        "identity": dict(snapshot.identity) if snapshot.identity else None,
         "best_trials": [trial_row(t, names) for t in snapshot.best(top)],
         "problems": list(snapshot.problems),
     }
@@ -77,18 +80,24 @@ def write_trials_csv(snapshot: SearchSnapshot, path: Path) -> None:
     names = hyperparameter_names(snapshot)
     rows = [trial_row(t, names) for t in snapshot.trials]
     fields = list(trial_row(snapshot.trials[0], names)) if rows else ["trial"]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{unique_suffix()}.tmp")
+    try:
+        with open(tmp, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    finally:  # a failed write (full disk) leaves no partial temporary file behind
+        tmp.unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{unique_suffix()}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:  # a failed write (full disk) leaves no partial temporary file behind
+        tmp.unlink(missing_ok=True)
 
 
 def format_percent(value: float | None) -> str:

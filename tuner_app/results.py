@@ -5,9 +5,11 @@ kill loses at most the running trial and can leave at most one torn line at the 
 skips and reports), several worker processes can append to one file under an advisory lock, and a
 reader in another process (the window following a headless run) can read only what is new.
 
-Events (one JSON object per line, each with "event", "time" and "worker"):
-search_started, trial_started, execution_started, epoch, trial_finished, test_evaluated,
-search_finished. The reader folds them into frozen records, like Optuna's FrozenTrial.
+Events (one JSON object per line, each with "event", "time" and "worker"): the kinds in
+`tuner_app.events.Event`. The reader folds them into frozen records, like Optuna's FrozenTrial; a
+line that is torn, not JSON, or JSON of the wrong shape is skipped, counted and reported, never
+raised. Paths inside the log are relative to the project folder, so a moved or copied project
+reads its own files.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tuner_app.events import BadEvent, Event, SearchState, TrialStatus, checked_event
+
 RESULTS_FILE = "results.jsonl"
 OBJECTIVE = "val_accuracy"
 
@@ -31,29 +35,61 @@ class ResultsError(ValueError):
     """A project folder holds no readable results."""
 
 
+class LogReplaced(RuntimeError):
+    """The results log was deleted or replaced under a running search; appending would split it."""
+
+
 class ResultsWriter:
-    """Appends events to the project's log; every line is flushed to disk before it returns."""
+    """Appends events to the project's log; every line is flushed to disk before it returns.
+
+    The first append creates the log (and the folder); later appends refuse to write into a log that
+    was deleted or replaced meanwhile (LogReplaced), since recreating it would keep only the events
+    written after the swap and the search would look like another one.
+    """
 
     def __init__(self, project_dir: str | Path, worker: str = "main"):
         self.path = Path(project_dir) / RESULTS_FILE
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.worker = worker
+        self._file_id: tuple[int, int] | None = None  # (device, inode) of the log first written
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         record = {"event": event, "time": time.time(), "worker": self.worker, **fields}
         line = (json.dumps(record, default=_json_default, allow_nan=True) + "\n").encode()
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = self._open()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # several workers may share one project folder
             try:
                 _repair_torn_tail(fd)
-                os.write(fd, line)
-                os.fsync(fd)
+                _append_whole_line(fd, line)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
         return record
+
+    def _open(self) -> int:
+        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC
+        if self._file_id is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            flags |= os.O_CREAT
+        try:
+            fd = os.open(self.path, flags, 0o644)
+        except FileNotFoundError:
+            raise LogReplaced(
+                f"{self.path} was deleted while the search was writing it; the search stops so that "
+                "it does not start a log of its own half (KerasTuner's state and checkpoints remain)"
+            ) from None
+        info = os.fstat(fd)
+        file_id = (info.st_dev, info.st_ino)
+        if self._file_id is None:
+            self._file_id = file_id
+        elif file_id != self._file_id:
+            os.close(fd)
+            raise LogReplaced(
+                f"{self.path} was replaced by another file while the search was writing it; the "
+                "search stops rather than mix its events into that file"
+            )
+        return fd
 
 
 def _repair_torn_tail(fd: int) -> None:
@@ -61,6 +97,24 @@ def _repair_torn_tail(fd: int) -> None:
     size = os.fstat(fd).st_size
     if size and os.pread(fd, 1, size - 1) != b"\n":
         os.write(fd, b"\n")
+
+
+def _append_whole_line(fd: int, line: bytes) -> None:
+    """Append `line` and flush it to disk, whole or not at all: on a full disk os.write writes what
+    fits and only the next write raises (ENOSPC); the part written is cut off again, so the log keeps
+    no torn line (the caller holds the lock, so nobody appended meanwhile)."""
+    start = os.fstat(fd).st_size
+    try:
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError:
+        try:
+            os.ftruncate(fd, start)
+        except OSError:
+            pass
+        raise
 
 
 def _json_default(value: Any) -> Any:
@@ -80,7 +134,7 @@ class TrialRecord:
     """One trial as the log describes it; every execution (replicate) keeps its own curve."""
 
     trial_id: str
-    status: str  # running, completed, failed, invalid, interrupted, orphaned
+    status: TrialStatus
     hyperparameters: Mapping[str, Any]
     executions: tuple[tuple[EpochRecord, ...], ...]
     worker: str
@@ -155,7 +209,7 @@ class SearchSnapshot:
     project_dir: Path
     config: Mapping[str, Any]
     device: str | None
-    state: str  # empty, running, finished, stopped, failed
+    state: SearchState
     trials: tuple[TrialRecord, ...]
     started_at: float | None
     finished_at: float | None
@@ -163,9 +217,18 @@ class SearchSnapshot:
     test: Mapping[str, Any] | None
     problems: tuple[str, ...] = ()
     planned_trials: int | None = None  # what the search means to run (a grid's size), not the cap
+    test_error: str | None = None  # why the best model's test evaluation failed, if it did
+    identity: Mapping[str, Any] | None = None  # what defines the search (see tuner_app.identity)
+
+    @property
+    def best_model_path(self) -> Path | None:
+        """The saved best model, always inside this folder (older logs recorded absolute paths)."""
+        if not self.test or not self.test.get("model_path"):
+            return None
+        return self.project_dir / Path(str(self.test["model_path"])).name
 
     def completed(self) -> list[TrialRecord]:
-        return [t for t in self.trials if t.status == "completed" and t.mean is not None]
+        return [t for t in self.trials if t.status is TrialStatus.COMPLETED and t.mean is not None]
 
     def best(self, n: int = 1) -> list[TrialRecord]:
         return sorted(self.completed(), key=lambda t: t.mean or 0.0, reverse=True)[:n]
@@ -186,7 +249,7 @@ class _TrialBuilder:
     hyperparameters: dict[str, Any]
     worker: str
     started_at: float
-    status: str = "running"
+    status: TrialStatus = TrialStatus.RUNNING
     executions: list[list[EpochRecord]] = field(default_factory=list)
     finished_at: float | None = None
     error: str | None = None
@@ -194,8 +257,8 @@ class _TrialBuilder:
 
     def freeze(self, search_over: bool) -> TrialRecord:
         status = self.status
-        if status == "running" and search_over:
-            status = "interrupted"
+        if status is TrialStatus.RUNNING and search_over:
+            status = TrialStatus.INTERRUPTED
         return TrialRecord(
             trial_id=self.trial_id,
             status=status,
@@ -210,24 +273,39 @@ class _TrialBuilder:
 
 
 class ResultsReader:
-    """Reads a project's log incrementally: `poll()` folds in only the lines written since."""
+    """Reads a project's log incrementally: `poll()` folds in only the lines written since.
+
+    Never raises on the log's content: torn lines, non-JSON and JSON of the wrong shape are counted
+    and named in the snapshot's `problems`. A log that was replaced or truncated under the reader
+    is read again from its start (and that is reported too).
+    """
 
     def __init__(self, project_dir: str | Path):
         self.project_dir = Path(project_dir)
         self.path = self.project_dir / RESULTS_FILE
+        self._version = 0
+        self._restarts = 0
+        self._restarted = False  # restarted since the last poll that reported a change
+        self._reset()
+
+    def _reset(self) -> None:
         self._offset = 0
+        self._file_id: tuple[int, int] | None = None
         self._pending = b""
         self._config: dict[str, Any] = {}
+        self._identity: dict[str, Any] | None = None
         self._device: str | None = None
         self._planned: int | None = None
-        self._state = "empty"
+        self._state = SearchState.EMPTY
         self._trials: dict[str, _TrialBuilder] = {}
         self._started_at: float | None = None
         self._finished_at: float | None = None
         self._reason: str | None = None
         self._test: dict[str, Any] | None = None
+        self._test_error: str | None = None
         self._bad_lines = 0
-        self._version = 0
+        self._bad_examples: list[str] = []
+        self._notes: list[str] = []
 
     @property
     def version(self) -> int:
@@ -238,36 +316,83 @@ class ResultsReader:
         """Read new complete lines; True when something changed."""
         try:
             with open(self.path, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                file_id = (info.st_dev, info.st_ino)
+                replaced = self._file_id is not None and (
+                    file_id != self._file_id or info.st_size < self._offset
+                )
+                if replaced:
+                    self._restart()
+                self._file_id = file_id
                 handle.seek(self._offset)
                 chunk = handle.read()
         except FileNotFoundError:
+            if self._file_id is not None:  # it was there: deleted under us
+                self._restart()
+                self._version += 1
+                return True
+            return False
+        except OSError as exc:
+            note = f"{self.path} could not be read ({exc.strerror or exc})"
+            if note not in self._notes:
+                self._notes.append(note)
+                self._version += 1
+                return True
             return False
         if not chunk:
-            return False
+            return self._consume_restart()
+        self._restarted = False
         self._offset += len(chunk)
         data = self._pending + chunk
         lines = data.split(b"\n")
         self._pending = lines.pop()  # incomplete last line (still being written, or torn)
-        changed = False
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                self._bad_lines += 1
-                continue
-            self._apply(event)
-            changed = True
-        if changed:
+        for number, line in enumerate(lines):
+            if line.strip():
+                self._fold(line, number)
+        self._version += 1
+        return True
+
+    def _restart(self) -> None:
+        restarts = self._restarts + 1
+        self._reset()
+        self._restarts = restarts
+        self._restarted = True
+
+    def _consume_restart(self) -> bool:
+        if self._restarted:
+            self._restarted = False
             self._version += 1
-        return changed
+            return True
+        return False
+
+    def _fold(self, line: bytes, number: int) -> None:
+        try:
+            parsed = checked_event(json.loads(line))
+            if parsed is not None:
+                self._apply(*parsed)
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and BadEvent are ValueErrors
+            self._bad(str(exc) if isinstance(exc, BadEvent) else "not JSON")
+        except (TypeError, AttributeError, KeyError) as exc:  # a shape checked_event did not foresee
+            self._bad(f"{type(exc).__name__}: {exc}")
+
+    def _bad(self, why: str) -> None:
+        self._bad_lines += 1
+        if len(self._bad_examples) < 3:
+            self._bad_examples.append(why)
 
     def snapshot(self) -> SearchSnapshot:
-        over = self._state in ("finished", "stopped", "failed")
-        problems = []
+        over = self._state.over
+        problems = list(self._notes)
+        if self._restarts:
+            problems.append(
+                f"{self.path} was deleted, replaced or truncated while it was being read; "
+                "what is shown is what the file holds now"
+            )
         if self._bad_lines:
-            problems.append(f"{self._bad_lines} unreadable line(s) in {self.path} were skipped")
+            problems.append(
+                f"{self._bad_lines} unreadable line(s) in {self.path} were skipped "
+                f"({'; '.join(self._bad_examples)})"
+            )
         if self._pending.strip():
             problems.append(f"the last line of {self.path} is incomplete (torn write) and was ignored")
         return SearchSnapshot(
@@ -282,54 +407,70 @@ class ResultsReader:
             test=dict(self._test) if self._test else None,
             problems=tuple(problems),
             planned_trials=self._planned,
+            test_error=self._test_error,
+            identity=dict(self._identity) if self._identity is not None else None,
         )
 
-    def _apply(self, event: Mapping[str, Any]) -> None:
-        kind = event.get("event")
-        when = float(event.get("time", 0.0))
+    def _apply(self, kind: Event, event: Mapping[str, Any]) -> None:
+        when = float(event["time"])
         worker = str(event.get("worker", "main"))
         trial_id = event.get("trial_id")
-        trial = self._trials.get(trial_id) if trial_id is not None else None
-        if kind == "search_started":
-            self._config = dict(event.get("config", {}))
-            self._device = event.get("device")
-            self._planned = event.get("planned_trials")
-            self._state = "running"
+        trial = self._trials.get(trial_id) if isinstance(trial_id, str) else None
+        if kind is Event.SEARCH_STARTED:
+            self._config = dict(event["config"])
+            if self._identity is None and isinstance(event.get("identity"), dict):
+                self._identity = dict(event["identity"])  # the first run's: what resumes must match
+            self._device = _text_or_none(event.get("device"))
+            planned = event.get("planned_trials")
+            self._planned = planned if isinstance(planned, int) and not isinstance(planned, bool) else None
+            self._state = SearchState.RUNNING
             self._started_at = self._started_at or when
             self._finished_at = self._reason = None
-        elif kind == "trial_started":
+            self._test_error = None
+        elif kind is Event.TRIAL_STARTED:
             attempts = trial.attempts + 1 if trial else 1
             self._trials[trial_id] = _TrialBuilder(
                 trial_id=trial_id,
-                hyperparameters=dict(event.get("hyperparameters", {})),
+                hyperparameters=dict(event.get("hyperparameters") or {}),
                 worker=worker,
                 started_at=when,
                 attempts=attempts,
             )
-        elif kind == "execution_started" and trial and worker == trial.worker:
+        elif kind is Event.EXECUTION_STARTED and trial and worker == trial.worker:
             trial.executions.append([])
-        elif kind == "epoch" and trial and worker == trial.worker:  # not a late lost worker's
+        elif kind is Event.EPOCH and trial and worker == trial.worker:  # not a late lost worker's
             if not trial.executions:
                 trial.executions.append([])
-            metrics = {k: float(v) for k, v in event.get("metrics", {}).items()}
-            trial.executions[-1].append(EpochRecord(int(event.get("epoch", 0)), metrics))
-        elif kind == "trial_finished" and trial:
-            trial.status = str(event.get("status", "completed"))
+            metrics = {k: float(v) for k, v in event["metrics"].items()}
+            trial.executions[-1].append(EpochRecord(int(event["epoch"]), metrics))
+        elif kind is Event.TRIAL_FINISHED and trial:
+            trial.status = TrialStatus.parse(event.get("status", "completed"))
             trial.hyperparameters = dict(event.get("hyperparameters") or trial.hyperparameters)
             trial.finished_at = when
-            trial.error = event.get("error")
-        elif kind == "trial_orphaned" and trial:
-            trial.status = "orphaned"
+            trial.error = _text_or_none(event.get("error"))
+        elif kind is Event.TRIAL_ORPHANED and trial:
+            trial.status = TrialStatus.ORPHANED
             trial.error = f"worker {event.get('lost_worker')} was lost mid-trial; re-queued"
-        elif kind == "trial_reclaimed" and trial:  # the "lost" worker reported again: still its trial
-            trial.status = "running"
+        elif kind is Event.TRIAL_RECLAIMED and trial:  # the "lost" worker reported again: still its trial
+            trial.status = TrialStatus.RUNNING
             trial.error = None
-        elif kind == "test_evaluated":
+        elif kind is Event.TEST_EVALUATED:
             self._test = {k: v for k, v in event.items() if k not in ("event", "worker")}
-        elif kind == "search_finished":
-            self._state = str(event.get("state", "finished"))
+            self._test_error = None
+        elif kind is Event.TEST_FAILED:
+            self._test_error = _text_or_none(event.get("error")) or "the test evaluation failed"
+        elif kind is Event.WORKER_REFUSED:
+            note = f"worker {event.get('refused_worker')} was refused: {event.get('reason')}"
+            if note not in self._notes:
+                self._notes.append(note)
+        elif kind is Event.SEARCH_FINISHED:
+            self._state = SearchState.parse(event.get("state", "finished"))
             self._finished_at = when
-            self._reason = event.get("reason")
+            self._reason = _text_or_none(event.get("reason"))
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def read_results(project_dir: str | Path) -> SearchSnapshot:

@@ -40,38 +40,9 @@ once, at the end, on the best model; model selection uses the validation split o
 """
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be positive")
-    return value
-
-
-def accuracy(text: str) -> float:
-    try:
-        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text} must be an accuracy in (0, 1], e.g. 0.99 or 99%")
-    return value
-
-
-def duration(text: str) -> float:
-    from tuner_app.config import ConfigError, parse_duration
-
-    try:
-        return parse_duration(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from search_spaces import FAMILIES, SPACES
-    from tuner_app.config import JIT_CHOICES, ROLES, STRATEGIES, TUNERS
+    """The parser, derived from the settings table (tuner_app.settings): one declaration per flag."""
+    from tuner_app.settings import add_arguments
 
     parser = argparse.ArgumentParser(
         prog="python -m tuner_app.search",
@@ -79,135 +50,31 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    what = parser.add_argument_group("what to search")
-    what.add_argument("--family", choices=FAMILIES, default="dense", help="model family")
-    what.add_argument(
-        "--tuner", choices=TUNERS, default="random", help="KerasTuner algorithm (default random)"
-    )
-    what.add_argument(
-        "--space",
-        choices=SPACES,
-        default="full",
-        help="full search space, or the seed notebook's configuration (default full)",
-    )
-    budget = parser.add_argument_group("budget")
-    budget.add_argument("--max-trials", type=positive_int, default=10, help="default 10")
-    budget.add_argument("--epochs", type=positive_int, default=5, help="epochs per trial (max for hyperband)")
-    budget.add_argument(
-        "--executions",
-        type=positive_int,
-        default=1,
-        help="replicates per trial; >1 reports mean +- std (default 1)",
-    )
-    budget.add_argument("--time-limit", type=duration, help="stop cleanly after e.g. 8h, 1h30m, 90m, 3600")
-    budget.add_argument("--target", type=accuracy, help="stop once a trial reaches this validation accuracy")
-    budget.add_argument(
-        "--max-failures",
-        type=positive_int,
-        default=20,
-        help="consecutive failed trials that end the search (default 20)",
-    )
-    budget.add_argument(
-        "--max-retries", type=int, default=0, help="re-runs of a trial that crashed (default 0)"
-    )
-    budget.add_argument(
-        "--no-start-point",
-        dest="start_point",
-        action="store_false",
-        help="random/bayesian: do not try the family's known-good configuration first",
-    )
-    data = parser.add_argument_group("data")
-    data.add_argument("--data", type=Path, help="MNIST .npz with keys x_train, y_train, x_test, y_test")
-    data.add_argument("--subset", type=positive_int, help="use only N training images (validation: N/5)")
-    data.add_argument(
-        "--validation-size",
-        type=positive_int,
-        default=10_000,
-        help="validation images carved from the 60,000 (default 10000)",
-    )
-    data.add_argument("--seed", type=int, default=0, help="seed for split and search (default 0)")
-    out = parser.add_argument_group("output")
-    out.add_argument("--project-dir", type=Path, help="default projects/FAMILY-TUNER")
-    out.add_argument("--resume", action="store_true", help="continue the search in --project-dir")
-    out.add_argument(
-        "--tensorboard",
-        action="store_true",
-        help="also write TensorBoard HParams logs to PROJECT/tensorboard",
-    )
-    out.add_argument("--quiet", action="store_true", help="only the final summary")
-    dev = parser.add_argument_group("device")
-    dev.add_argument("--mixed-precision", action="store_true", help="float16 on GPU")
-    dev.add_argument(
-        "--jit-compile",
-        choices=JIT_CHOICES,
-        default="auto",
-        help="XLA: auto = on for GPU, off for CPU (measured faster)",
-    )
-    dev.add_argument(
-        "--strategy",
-        choices=STRATEGIES,
-        default="none",
-        help="mirrored: all GPUs of this machine (TensorFlow backend)",
-    )
-    dist = parser.add_argument_group(
-        "distributed (KerasTuner's chief oracle and workers over gRPC, one shared --project-dir)"
-    )
-    dist.add_argument(
-        "--role",
-        choices=ROLES,
-        default="standalone",
-        help="chief: serve the oracle; worker: run trials it hands out",
-    )
-    dist.add_argument(
-        "--oracle",
-        default="127.0.0.1:8000",
-        metavar="HOST:PORT",
-        help="the chief's address (default 127.0.0.1:8000)",
-    )
-    dist.add_argument("--worker-id", help="this worker's name (default worker-HOST-PID)")
-    dist.add_argument(
-        "--worker-timeout",
-        type=float,
-        default=60.0,
-        metavar="SECONDS",
-        help="the chief re-queues the trial of a worker silent this long (default 60)",
-    )
+    add_arguments(parser)
     return parser
 
 
 def config_from_args(args: argparse.Namespace):
-    from tuner_app.config import SearchConfig
+    from tuner_app.settings import config_from_namespace
 
-    return SearchConfig(
-        family=args.family,
-        tuner=args.tuner,
-        space=args.space,
-        max_trials=args.max_trials,
-        epochs=args.epochs,
-        executions=args.executions,
-        time_limit_s=args.time_limit,
-        target=args.target,
-        subset=args.subset,
-        validation_size=args.validation_size,
-        seed=args.seed,
-        project_dir=args.project_dir,
-        resume=args.resume,
-        data_path=args.data,
-        tensorboard=args.tensorboard,
-        max_failures=args.max_failures,
-        max_retries=args.max_retries,
-        mixed_precision=args.mixed_precision,
-        jit_compile=args.jit_compile,
-        strategy=args.strategy,
-        role=args.role,
-        oracle=args.oracle,
-        worker_id=args.worker_id,
-        worker_timeout_s=args.worker_timeout,
-        start_point=args.start_point,
-    ).validated()
+    return config_from_namespace(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # First, before anything slow (TensorFlow takes seconds to import): a Ctrl+C or SIGTERM from now on
+    # is never lost; one that comes before the search runs ends the program at once with 130.
+    signals = _stop_on_signals()
+    try:
+        return _main(argv, signals)
+    except (_Interrupted, KeyboardInterrupt):
+        if signals.engine is None:
+            print("\nStopped before the search started; nothing was run.", file=sys.stderr)
+        else:
+            print("\nAborted (finished trials are kept; continue with --resume).", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 with a message on bad usage
     if args.resume:
@@ -227,11 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tuner_app.console import ConsoleProgress, print_summary
     from tuner_app.distributed import DistributedError
     from tuner_app.engine import ProjectDirError, SearchEngine, SearchError
-    from tuner_app.results import read_results
+    from tuner_app.results import RESULTS_FILE, read_results
 
     progress = ConsoleProgress(config, quiet=args.quiet)
     engine = SearchEngine(config, listener=progress)
-    interrupted = _stop_on_signals(engine)
+    interrupted = signals.attach(engine)
     try:
         outcome = _run_reporting_crashes(engine)
     except (DataError, ConfigError) as exc:
@@ -245,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if config.role == "worker":
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        print_summary(read_results(config.project_dir), None)
+        if (engine.project_dir / RESULTS_FILE).is_file():  # not when the folder could not be made
+            print_summary(read_results(config.project_dir), None)
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     progress.close()
@@ -253,17 +121,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Worker {engine.worker} done: {outcome.reason}.")
     else:
         print_summary(read_results(config.project_dir), outcome)
+        if outcome.test_error:  # the search's records are complete; its final number is not
+            print(
+                f"error: the best model's test evaluation failed ({outcome.test_error}); the finished "
+                f"trials are kept in {config.project_dir}",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
     return EXIT_INTERRUPTED if interrupted() else EXIT_OK
 
 
 def _run_reporting_crashes(engine: SearchEngine):
     """Unexpected errors become one clear line (traceback with TUNER_APP_DEBUG=1), exit code 1."""
+    from tuner_app.disk import as_disk_full
     from tuner_app.engine import SearchError
 
     try:
         return engine.run()
-    except (SearchError, ValueError, OSError) as exc:
+    except Exception as exc:
         if isinstance(exc, SearchError) or type(exc).__name__ in ("DataError", "ConfigError"):
+            raise
+        full = as_disk_full(exc)  # a full disk outside the search proper (the log's first line, ...)
+        if full is not None:
+            raise SearchError(full.message(engine.project_dir)) from None
+        if not isinstance(exc, (ValueError, OSError)):
             raise
         if os.environ.get("TUNER_APP_DEBUG"):
             raise
@@ -273,66 +154,66 @@ def _run_reporting_crashes(engine: SearchEngine):
         ) from None
 
 
-# Settings that define a search: a resumed search keeps the recorded ones unless given again.
-RESUMED_SETTINGS = (
-    "family", "tuner", "space", "executions", "epochs", "subset", "validation_size", "seed",
-    "data", "max_trials", "max_failures", "max_retries",
-)  # fmt: skip
-
-
 def _fill_from_recorded_config(
     parser: argparse.ArgumentParser, args: argparse.Namespace, argv: Sequence[str] | None
 ) -> None:
-    """`--resume --project-dir DIR` alone continues DIR's search with its recorded settings."""
+    """`--resume --project-dir DIR` alone continues DIR's search with its recorded settings.
+
+    Which settings are reused is the settings table's call (every one that is not per-run); a flag
+    given again wins, and the engine then refuses a change to what defines the search.
+    """
     from tuner_app.config import default_project_dir
     from tuner_app.results import ResultsError, read_results
+    from tuner_app.settings import RESUMED_FIELDS, explicitly_given, fill_from_recorded
 
     project = args.project_dir or default_project_dir(args.family, args.tuner)
     try:
         recorded = dict(read_results(project).config)
-    except ResultsError:
+    except (ResultsError, OSError):
         return  # the engine explains that there is nothing to resume
-    recorded["data"] = recorded.get("data_path")
-    explicit = argparse.ArgumentParser(add_help=False)
-    for action in parser._actions:
-        if action.option_strings and action.dest != "help":
-            explicit._add_action(_without_default(action))
-    given = vars(explicit.parse_known_args(argv)[0])
-    for name in RESUMED_SETTINGS:
-        if name not in given and name in recorded:
-            value = recorded[name]
-            setattr(args, name, Path(value) if name == "data" and value else value)
+    fill_from_recorded(args, recorded, explicitly_given(parser, argv), RESUMED_FIELDS)
     args.project_dir = Path(project)
 
 
-def _without_default(action: argparse.Action) -> argparse.Action:
-    import copy
-
-    clone = copy.copy(action)
-    clone.default = argparse.SUPPRESS
-    clone.required = False
-    return clone
+class _Interrupted(BaseException):
+    """Raised by the signal handler to stop at once. Not KeyboardInterrupt: CPython remembers a
+    KeyboardInterrupt raised inside code that a C extension runs (TensorFlow's import does) and then
+    ends the process by SIGINT instead of with main's exit code."""
 
 
-def _stop_on_signals(engine: SearchEngine) -> Callable[[], bool]:
-    """First Ctrl+C / SIGTERM: stop after the current epoch, keep results. Second: abort."""
-    hits = []
+class _Signals:
+    """Ctrl+C / SIGTERM. Before the engine is attached: stop at once (exit 130).
+    Then, first: stop after the current epoch, keep results; second: abort."""
 
-    def handler(signum, _frame):
-        hits.append(signum)
-        if len(hits) > 1:
-            raise KeyboardInterrupt
+    def __init__(self) -> None:
+        self.hits: list[int] = []
+        self.engine: SearchEngine | None = None
+        signal.signal(signal.SIGINT, self._handle)
+        signal.signal(signal.SIGTERM, self._handle)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.hits.append(signum)
+        if self.engine is None or len(self.hits) > 1:
+            raise _Interrupted
         print(
             "\nStopping after the current epoch (finished trials are kept; "
             "continue later with --resume). Press Ctrl+C again to abort.",
             file=sys.stderr,
             flush=True,
         )
-        engine.cancel()
+        self.engine.cancel()
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    return lambda: bool(hits)
+    def attach(self, engine: SearchEngine) -> Callable[[], bool]:
+        """From now on a signal stops `engine` cleanly; the callable says whether one came."""
+        if self.hits:  # one came but its exception was swallowed (a bare except in a library)
+            raise _Interrupted
+        self.engine = engine
+        return lambda: bool(self.hits)
+
+
+def _stop_on_signals() -> _Signals:
+    """Install the handlers now; `attach` the engine once it exists."""
+    return _Signals()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ call fails at once, with a message a person can act on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,9 +19,14 @@ from keras_tuner.src import protos
 from keras_tuner.src.distribute import oracle_client
 from keras_tuner.src.distribute.oracle_client import OracleClient
 
+from tuner_app.distributed import DistributedError
+from tuner_app.identity import encode as encode_identity
+
 #: Call header naming the worker: KerasTuner's reports carry only a trial id, and a gRPC peer address
 #: changes when an idle connection is re-opened, so the chief could not otherwise tell who reports.
 WORKER_HEADER = "tuner-app-worker"
+#: Call header with the worker's search identity (tuner_app.identity), sent when it registers.
+IDENTITY_HEADER = "tuner-app-identity"
 
 
 class ChiefLost(FatalError):
@@ -105,3 +110,28 @@ def describe_failure(exc: grpc.RpcError, address: str, waited_s: float) -> str:
         f"lost contact with the chief at {address} ({name}, waited up to {waited_s:.0f} s); "
         "finished trials are kept: restart the chief with --resume, then start the workers again"
     )
+
+
+class WorkerRefused(DistributedError):
+    """The chief refused this worker: its search differs from the chief's (the message says how)."""
+
+
+def register_with_chief(address: str, worker: str, identity: Mapping[str, Any], wait_s: float) -> None:
+    """Present this worker and its search identity to the chief before anything reaches the oracle.
+
+    Why before building the tuner: KerasTuner's worker sends its hypermodel's space to the chief as
+    it is built, so a worker of another family would already have changed the chief's search.
+    """
+    channel = grpc.insecure_channel(address)
+    metadata = ((WORKER_HEADER, worker), (IDENTITY_HEADER, encode_identity(identity)))
+    try:
+        stub = protos.get_service_grpc().OracleStub(channel)
+        stub.GetSpace(protos.get_service().GetSpaceRequest(), metadata=metadata, timeout=wait_s)
+    except grpc.RpcError as exc:
+        code = exc.code() if callable(getattr(exc, "code", None)) else None
+        if code == grpc.StatusCode.FAILED_PRECONDITION:
+            details = exc.details() if callable(getattr(exc, "details", None)) else str(exc)
+            raise WorkerRefused(f"the chief at {address} refused this worker: {details}") from None
+        raise DistributedError(describe_failure(exc, address, wait_s)) from None
+    finally:
+        channel.close()

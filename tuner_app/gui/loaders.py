@@ -24,7 +24,7 @@ class DeviceProbe(QThread):
             with native_stderr_silenced():
                 from tuner_app.device import configure_device
 
-                self.found.emit(configure_device())
+                self.found.emit(str(configure_device()))
         except Exception as exc:  # the status bar says so; nothing else depends on it
             self.found.emit(f"unknown ({type(exc).__name__})")
 

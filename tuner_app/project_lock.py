@@ -1,0 +1,151 @@
+"""One project folder, one search: an exclusive `fcntl.flock` held for the life of a search or chief.
+
+Why flock: the kernel drops it when the holding process ends, however it ends (kill -9, a crash, a
+reboot), so a stale lock can never block a folder. The lock file also names its holder (pid, host,
+start time, role) so a refused second search can say who has the folder. Workers never take it:
+they join their chief's folder and register with the chief.
+
+What it does not guarantee: flock over NFS or other network file systems is only as good as the
+server's lock support (Linux NFSv4 emulates it with byte-range locks; older setups may not lock at
+all). On such folders run one chief and let the workers share it; do not start two chiefs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import fcntl
+import json
+import os
+import socket
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+LOCK_FILE = "search.lock"
+#: A peek at the lock (the window asking "is this search alive?") holds it for microseconds; an
+#: acquirer retries this long before it calls the folder busy.
+ACQUIRE_RETRY_S = 1.0
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds a project folder, as written into its lock file."""
+
+    pid: int
+    host: str
+    started_at: float
+    role: str = "standalone"
+
+    def describe(self) -> str:
+        when = datetime.datetime.fromtimestamp(self.started_at).strftime("%Y-%m-%d %H:%M:%S")
+        return f"pid {self.pid} on {self.host}, started {when} ({self.role} search)"
+
+
+class ProjectBusy(RuntimeError):
+    """Another live process holds the project folder; the message names it and says what to do."""
+
+    def __init__(self, project_dir: Path, holder: LockHolder | None):
+        self.project_dir = project_dir
+        self.holder = holder
+        who = holder.describe() if holder else "a process that has not yet said who it is"
+        super().__init__(
+            f"{project_dir} is in use by another search: {who}. Wait for it to end or stop it "
+            "(Ctrl+C, kill PID, or Stop in the window), or choose another --project-dir."
+        )
+
+
+class ProjectLock:
+    """Hold `PROJECT/search.lock` exclusively; use as a context manager around the whole search."""
+
+    def __init__(self, project_dir: str | Path, role: str = "standalone"):
+        self.project_dir = Path(project_dir)
+        self.path = self.project_dir / LOCK_FILE
+        self.role = role
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def acquire(self) -> ProjectLock:
+        """Take the lock or raise ProjectBusy naming the holder (OSError if the folder is unusable)."""
+        if self._fd is not None:
+            return self
+        self.project_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + ACQUIRE_RETRY_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    os.close(fd)
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = _read_holder(fd)
+                    os.close(fd)
+                    raise ProjectBusy(self.project_dir, holder) from None
+                time.sleep(0.05)
+        holder = LockHolder(os.getpid(), socket.gethostname(), time.time(), self.role)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(asdict(holder)) + "\n").encode(), 0)
+            os.fsync(fd)
+        except OSError:
+            pass  # the lock itself holds; only the holder's description could not be written
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def __enter__(self) -> ProjectLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def lock_holder(project_dir: str | Path) -> LockHolder | None:
+    """The live process holding `project_dir`, or None when no search runs there now.
+
+    Why not trust the log's "running": a search killed with -9 never writes that it ended; the
+    kernel's lock is the only fact that cannot go stale.
+    """
+    path = Path(project_dir) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return _read_holder(fd) or LockHolder(0, "?", 0.0, "unknown")
+            return None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _read_holder(fd: int) -> LockHolder | None:
+    try:
+        data = json.loads(os.pread(fd, 4096, 0).decode() or "null")
+        return LockHolder(
+            pid=int(data["pid"]),
+            host=str(data["host"]),
+            started_at=float(data["started_at"]),
+            role=str(data.get("role", "standalone")),
+        )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
