@@ -46,15 +46,24 @@ def preload_keras() -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the window until it closes; the exit status is the event loop's (0 unless told otherwise).
+
+    Before returning, everything that runs beside the event loop is stopped and waited for (the
+    search, loader threads, the plot render thread): a thread still running while the interpreter
+    exits aborted the process (exit 134) when the window was closed during a search.
+    """
     args = build_parser().parse_args(argv)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from tuner_app.gui.errors import install_error_hook
     from tuner_app.gui.main_window import MainWindow
+    from tuner_app.gui.plots import stop_renderer
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("tuner-app")
     window = MainWindow()
+    reporter = install_error_hook(window)  # a slot that raises is shown in the status bar
     window.show()
     window.state_label.setText("Starting: loading TensorFlow/Keras (once, a few seconds)…")
     for _ in range(3):  # let the window and its message paint before the import blocks
@@ -68,7 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.open_model(args.model)
     if args.demo_digit:
         QTimer.singleShot(300, lambda: draw_sample(window))
-    return app.exec()
+    try:
+        code = app.exec()
+    finally:
+        window.shutdown()
+        stop_renderer()
+        reporter.uninstall()
+    return code
 
 
 def draw_sample(window) -> None:

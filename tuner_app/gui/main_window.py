@@ -55,9 +55,12 @@ class MainWindow(QMainWindow):
         self._model_mtime: float | None = None
         self._model_request = 0  # only the latest load request's model reaches the pad
         self.model_loaders: list[ModelLoader] = []
+        self._closing = False  # the user closed the window: it goes once the search has stopped
+        self.errors: list[str] = []  # unexpected errors reported (errors.ErrorReporter, the follower)
 
         self.follower = ProjectFollower(self)
         self.follower.changed.connect(self.on_snapshot)
+        self.follower.failed.connect(self.report_error)
         self.form = LaunchForm()
         self.form.start_requested.connect(self.start_search)
         self.form.stop_requested.connect(self.stop_search)
@@ -86,6 +89,10 @@ class MainWindow(QMainWindow):
         self.state_label = QLabel("No project open")
         self.statusBar().addWidget(self.state_label, 1)
         self.statusBar().addPermanentWidget(self.device_label)
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.hide()
+        self.statusBar().addPermanentWidget(self.error_label)
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._update_status)
         self._clock.start(1000)
@@ -219,8 +226,8 @@ class MainWindow(QMainWindow):
 
     def _maybe_load_best_model(self, snapshot: SearchSnapshot) -> None:
         """Use the project's best model once the engine saved it, unless the user picked one."""
-        if any(loader.from_user for loader in self.model_loaders):
-            return  # the user's pick, still loading, wins
+        if self._closing or any(loader.from_user for loader in self.model_loaders):
+            return  # closing, or the user's pick, still loading, wins
         if self._model_from_user or not snapshot.test or not snapshot.test.get("model_path"):
             return
         path = Path(snapshot.test["model_path"])  # recorded by the engine (its BEST_MODEL_FILE)
@@ -256,11 +263,17 @@ class MainWindow(QMainWindow):
         dialogs.show_error(self, title, message)
 
     def _search_ended(self) -> None:
-        self.search_thread = None
+        runner, self.search_thread = self.search_thread, None
+        if runner is not None:
+            runner.wait(5000)  # a QThread emits `finished` just before it ends: let it end
         self.form.set_running(False)
         self.start_action.setEnabled(True)
         self.stop_action.setEnabled(False)
         self.follower.poll()  # fold in the last events now rather than at the next tick
+        if self._closing:
+            if self.isVisible():
+                self.close()  # the close the user asked for, now that the search has stopped
+            return
         self._refresh_plots()
         self._update_status()
 
@@ -309,8 +322,7 @@ class MainWindow(QMainWindow):
         canvas.render(snapshot, self._selection)
 
     def follower_version(self) -> int:
-        reader = self.follower._reader
-        return reader.version if reader is not None else -1
+        return self.follower.version
 
     def _update_status(self) -> None:
         if self.search_thread is not None and self.snapshot is None:
@@ -340,15 +352,53 @@ class MainWindow(QMainWindow):
             except (OSError, ValueError) as exc:
                 dialogs.show_error(self, "Cannot save plot", str(exc))
 
+    # -- errors and closing --------------------------------------------------------------------
+    def report_error(self, summary: str, details: str = "") -> None:
+        """An unexpected error (a slot that raised, a failed poll): shown here, traceback on stderr."""
+        self.errors.append(summary)
+        count = len(self.errors)
+        self.error_label.setText(f"{count} error{'s' if count > 1 else ''}: {summary}")
+        self.error_label.setToolTip(details or summary)
+        self.error_label.show()
+        self.statusBar().showMessage(f"Error: {summary} (details on stderr)", 30_000)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop a running search cleanly (after its current epoch) before the window goes."""
-        self.follower.stop()
+        """With a search running: stop it (after its current epoch, finished trials kept) and close
+        when it has ended, the event loop running meanwhile. Otherwise stop what runs beside the loop.
+
+        Why not wait here: an epoch can take minutes, and a window blocked in closeEvent neither
+        repaints nor says what it is waiting for.
+        """
         if self.search_thread is not None:
-            self.search_thread.cancel()
-            self.statusBar().showMessage("Stopping the search after the current epoch…")
-            self.search_thread.wait()
+            event.ignore()
+            if not self._closing:
+                self._closing = True
+                self.search_thread.cancel()
+            self.form.setEnabled(False)
+            self.start_action.setEnabled(False)
+            self.stop_action.setEnabled(False)
+            message = "Closing: stopping the search after the current epoch (finished trials are kept)…"
+            self.state_label.setText(message)
+            self.statusBar().showMessage(message)
+            return
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop the timers and wait for every process and thread the window started.
+
+        Called when the window closes and by the app once its event loop has ended (a quit that did
+        not go through closeEvent): a QThread still running when Qt deletes it aborts the process.
+        """
+        self._closing = True
+        self.follower.stop()
+        self._clock.stop()
+        self._plot_timer.stop()
+        runner = self.search_thread
+        if runner is not None:
+            runner.cancel()
+            runner.wait()
         if self.probe is not None:
             self.probe.wait()
         for loader in list(self.model_loaders):
             loader.wait()
-        super().closeEvent(event)
