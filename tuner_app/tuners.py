@@ -3,6 +3,9 @@
 KerasTuner deep-copies callbacks passed to `search()` and keeps no per-epoch history, so recording
 happens in the tuner's own hooks (`on_trial_begin`, `on_epoch_end`, `on_trial_end`,
 `pre_create_trial`), which run in whichever process trains the trial (the chief's workers too).
+
+A full disk ends the search at the first failed write (`tuner_app.disk.DiskFull`, a FatalError)
+instead of failing every following trial: see `tuner_app.disk`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,14 @@ import keras
 import keras_tuner as kt
 from keras_tuner.errors import FailedTrialError, FatalError
 
+from tuner_app.disk import (
+    DiskFull,
+    as_disk_full,
+    disk_full_text,
+    install_atomic_keras_tuner_json,
+    raise_if_disk_full,
+    save_checkpoints_safely,
+)
 from tuner_app.graph_memory import TrialGraphs
 from tuner_app.results import ResultsWriter
 
@@ -121,7 +132,11 @@ class RecordingMixin:
         self._graphs = TrialGraphs()
 
     def _emit(self, event: str, **fields: Any) -> None:
-        record = self._writer.append(event, **fields)
+        try:
+            record = self._writer.append(event, **fields)
+        except OSError as exc:  # inside a trial KerasTuner would record the trial as failed
+            raise_if_disk_full(exc)
+            raise
         if self._listener is not None:
             self._listener(record)
 
@@ -145,7 +160,15 @@ class RecordingMixin:
         # KerasTuner's documented override point, called once per execution (replicate).
         self._execution += 1
         self._emit("execution_started", trial_id=trial.trial_id, execution=self._execution)
+        save_checkpoints_safely(kwargs.get("callbacks") or [])
         return super()._build_and_fit_model(trial, *args, **kwargs)
+
+    def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any):
+        try:
+            return super().run_trial(trial, *args, **kwargs)
+        except Exception as exc:  # a full disk ends the search; KerasTuner would fail the trial
+            raise_if_disk_full(exc)
+            raise
 
     def on_epoch_end(self, trial, model, epoch: int, logs: dict[str, Any] | None = None) -> None:
         super().on_epoch_end(trial, model, epoch, logs=logs)
@@ -173,11 +196,26 @@ class RecordingMixin:
             self._graphs.release()
 
     def on_trial_end(self, trial: kt.engine.trial.Trial) -> None:
-        try:  # the oracle scores it, may mark it FAILED, retry it, or end the search
-            super().on_trial_end(trial)
+        full = None
+        try:
+            # A write KerasTuner caught inside the trial (its trial.json, say) failed on a full disk:
+            # end the search now, the trial unrecorded (it stays running in KerasTuner's state and
+            # is re-run on --resume), instead of failing it and every trial after it.
+            text = disk_full_text(trial.message) if trial.status != "COMPLETED" else None
+            if text:
+                full = DiskFull(text)
+            else:  # the oracle scores it, may mark it FAILED, retry it, or end the search
+                super().on_trial_end(trial)
+        except Exception as exc:
+            full = as_disk_full(exc)
+            if full is None:
+                raise
         finally:
             self._graphs.release()
-            self._record_trial_end(trial)
+            if full is None:
+                self._record_trial_end(trial)
+        if full is not None:
+            raise full
 
     def _record_trial_end(self, trial: kt.engine.trial.Trial) -> None:
         ended = self.oracle.get_trial(trial.trial_id)
@@ -208,6 +246,7 @@ def _is_number(value: Any) -> bool:
 def make_tuner(kind: str, **kwargs: Any) -> kt.Tuner:
     """Instantiate the recording subclass of KerasTuner's tuner `kind`."""
     base = TUNER_CLASSES[kind]
+    install_atomic_keras_tuner_json()
     cls = type(f"Recording{base.__name__}", (RecordingMixin, base), {})
     return cls(**kwargs)
 
