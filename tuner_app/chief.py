@@ -13,8 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent import futures
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import grpc
 from keras_tuner.src import protos

@@ -50,9 +50,10 @@ class ProjectBusy(RuntimeError):
         self.project_dir = project_dir
         self.holder = holder
         who = holder.describe() if holder else "a process that has not yet said who it is"
+        stop = f"Ctrl+C, kill {holder.pid}" if holder else "Ctrl+C"
         super().__init__(
             f"{project_dir} is in use by another search: {who}. Wait for it to end or stop it "
-            "(Ctrl+C, kill PID, or Stop in the window), or choose another --project-dir."
+            f"({stop}, or Stop in the window), or choose another --project-dir."
         )
 
 
