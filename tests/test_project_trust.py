@@ -273,3 +273,25 @@ def test_every_setting_is_declared_once_and_resume_keeps_what_defines_the_search
     assert set(IDENTITY_FIELDS) <= set(RESUMED_FIELDS)
     assert {"subset", "validation_size", "seed", "epochs", "family", "tuner", "space"} <= set(IDENTITY_FIELDS)
     assert not {"max_trials", "time_limit_s", "target"} & set(IDENTITY_FIELDS), "budgets may change"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_log_deleted_or_replaced_under_a_live_search_stops_it_with_exit_1(tmp_path, small_npz, how):
+    project = tmp_path / "live"
+    proc = start(*search_args(3, 40, small_npz, 2500, project), log=tmp_path / "run.log")
+    wait_for(lambda: any(e["event"] == "epoch" for e in events(project)), what="the search to train")
+    log = project / RESULTS_FILE
+    if how == "replaced":
+        shutil.copy(log, tmp_path / "copy.jsonl")
+        os.replace(tmp_path / "copy.jsonl", log)
+        replaced_with = log.read_bytes()
+    else:
+        log.unlink()
+    assert proc.wait(timeout=300) == 1, read_logs(tmp_path, "run.log")
+    said = (tmp_path / "run.log").read_text()
+    assert f"was {how}" in said and "Traceback" not in said
+    if how == "replaced":
+        assert log.read_bytes() == replaced_with, "nothing was mixed into the other file"
+    else:
+        assert not log.exists(), "the log was not recreated with only the search's second half"

@@ -45,10 +45,10 @@ from tuner_app.progress import planned_trials
 from tuner_app.project_lock import ProjectBusy, ProjectLock
 from tuner_app.project_state import KERAS_TUNER_SUBDIR, folder_problem
 from tuner_app.report import write_summary
-from tuner_app.results import RESULTS_FILE, ResultsWriter, read_results
+from tuner_app.results import RESULTS_FILE, LogReplaced, ResultsWriter, read_results
 from tuner_app.settings import IDENTITY_FIELDS
 from tuner_app.start_point import STARTING_TUNERS, begin_at
-from tuner_app.tuners import Budget, BudgetWatch, StopSearch, format_exception, make_tuner
+from tuner_app.tuners import Budget, BudgetWatch, LogLost, StopSearch, format_exception, make_tuner
 
 BEST_MODEL_FILE = "best_model.keras"
 
@@ -100,6 +100,7 @@ class SearchEngine:
         self.worker = worker or default_worker or os.environ.get("KERASTUNER_TUNER_ID", "main")
         self.writer = ResultsWriter(self.project_dir, worker=self.worker)
         self._lock: ProjectLock | None = None
+        self._log_lost: str | None = None  # why the results log can no longer be written
         self.identity: dict[str, Any] = {}
         self._data: data_module.Mnist | None = None
         self._load_test = load_test
@@ -234,11 +235,19 @@ class SearchEngine:
         except StopSearch as stop:  # the user's Stop, or a budget (time, target, trials) spent
             state = "stopped" if self.budget.cancelled.is_set() else "finished"
             reason = stop.reason
+        except (LogLost, LogReplaced) as exc:
+            state, reason = "failed", str(exc)
+            self._log_lost = reason
         except Exception as exc:  # KerasTuner raises RuntimeError after too many failures
             state, reason = "failed", format_exception(exc)
             if (full := as_disk_full(exc)) is not None:  # tuner_app.disk: stop at the first one
                 self._note_disk_full(full)
                 reason = full.reason(self.project_dir)
+        if self._log_lost is not None:  # nothing more can go where its events went: no test, no summary
+            raise SearchError(
+                f"The search stopped: {self._log_lost}. Restore the log and continue with --resume, "
+                "or start again in another --project-dir"
+            )
         outcome = self._finish(tuner, state, reason)
         if self._disk_full is not None:  # (also when only the closing writes found the disk full)
             raise SearchError(self._disk_full.message(self.project_dir))

@@ -94,7 +94,7 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
     from tuner_app.console import ConsoleProgress, print_summary
     from tuner_app.distributed import DistributedError
     from tuner_app.engine import ProjectDirError, SearchEngine, SearchError
-    from tuner_app.results import RESULTS_FILE, read_results
+    from tuner_app.results import ResultsError, read_results
 
     progress = ConsoleProgress(config, quiet=args.quiet)
     engine = SearchEngine(config, listener=progress)
@@ -112,8 +112,10 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
         if config.role == "worker":
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_FAILED
-        if (engine.project_dir / RESULTS_FILE).is_file():  # not when the folder could not be made
+        try:  # the log may be missing (a folder never made, a log deleted under the search)
             print_summary(read_results(config.project_dir), None)
+        except (ResultsError, OSError):
+            pass
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     progress.close()

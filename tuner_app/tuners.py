@@ -31,7 +31,7 @@ from tuner_app.disk import (
     save_checkpoints_safely,
 )
 from tuner_app.graph_memory import TrialGraphs
-from tuner_app.results import ResultsWriter
+from tuner_app.results import LogReplaced, ResultsWriter
 
 TUNER_CLASSES: dict[str, type[kt.Tuner]] = {
     "random": kt.RandomSearch,
@@ -39,6 +39,10 @@ TUNER_CLASSES: dict[str, type[kt.Tuner]] = {
     "hyperband": kt.Hyperband,
     "grid": kt.GridSearch,
 }
+
+
+class LogLost(FatalError):
+    """The results log was deleted or replaced under the search (ResultsWriter's LogReplaced)."""
 
 
 class StopSearch(FatalError):
@@ -137,6 +141,8 @@ class RecordingMixin:
         except OSError as exc:  # inside a trial KerasTuner would record the trial as failed
             raise_if_disk_full(exc)
             raise
+        except LogReplaced as exc:  # the same: end the search, do not fail trial after trial
+            raise LogLost(str(exc)) from None
         if self._listener is not None:
             self._listener(record)
 
