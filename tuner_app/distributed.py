@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HEARTBEAT_DIR = "workers"
 HEARTBEAT_PERIOD_S = 2.0
 CHIEF_WAIT_S = 300.0  # a worker started before its chief waits this long for it
+CHIEF_WAIT_REPORT_S = 30.0  # ... and says so this often
 
 
 class DistributedError(RuntimeError):
@@ -45,8 +48,11 @@ def clear_environment() -> None:
 def check_port_free(address: str) -> None:
     host, port = parse_address(address)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As gRPC does: a port left in TIME_WAIT by a chief that just ended is free, a listening one not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+            probe.listen(1)
         except OSError as exc:
             raise DistributedError(
                 f"The chief cannot listen on {host}:{port} ({exc.strerror}): the port is in use or "
@@ -54,21 +60,45 @@ def check_port_free(address: str) -> None:
             ) from None
 
 
-def wait_for_chief(address: str, timeout_s: float) -> None:
-    """Block until the chief accepts connections; KerasTuner's client would wait forever."""
+def wait_for_chief(
+    address: str,
+    timeout_s: float,
+    report_every_s: float = CHIEF_WAIT_REPORT_S,
+    say: Callable[[str], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    poll_s: float = 0.5,
+) -> bool:
+    """Block until the chief accepts connections (True), saying so every `report_every_s` seconds;
+    False if `should_stop` turned true first (Ctrl+C). KerasTuner's client would wait, silent, forever."""
     host, port = parse_address(address)
-    deadline = time.monotonic() + timeout_s
+    say = say or _say_on_stderr
+    start = time.monotonic()
+    deadline = start + timeout_s
+    next_report = start + report_every_s
     while True:
+        if should_stop():
+            return False
         try:
-            with socket.create_connection((host, port), timeout=2):
-                return
+            with socket.create_connection((host, port), timeout=min(2.0, max(poll_s, 0.1))):
+                return True
         except OSError:
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise DistributedError(
                     f"No chief answered at {host}:{port} within {timeout_s:.0f} s. Start it with "
                     f"--role chief --oracle {host}:{port}, or check the address."
                 ) from None
-            time.sleep(0.5)
+            if now >= next_report:
+                say(
+                    f"waiting for the chief at {host}:{port} ({now - start:.0f} s so far; gives up "
+                    f"after {timeout_s:.0f} s)"
+                )
+                next_report += report_every_s
+            time.sleep(poll_s)
+
+
+def _say_on_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 class Heartbeat:
