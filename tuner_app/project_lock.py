@@ -150,3 +150,9 @@ def _read_holder(fd: int) -> LockHolder | None:
         )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
+
+
+def busy_problem(project_dir: str | Path) -> str | None:
+    """The message a second search would get in `project_dir` now, or None when it is free."""
+    holder = lock_holder(project_dir)
+    return str(ProjectBusy(Path(project_dir), holder)) if holder is not None else None

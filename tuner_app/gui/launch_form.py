@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from search_spaces import FAMILIES, SPACES
 from tuner_app.config import TUNERS, ConfigError, SearchConfig, default_project_dir, parse_duration
-from tuner_app.results import RESULTS_FILE
+from tuner_app.project_lock import busy_problem
+from tuner_app.project_state import folder_problem
 
 FIELDS = ("family", "tuner", "space", "max_trials", "epochs", "executions", "time_limit", "subset", "project")
 # Words in a ConfigError message -> the field it is about.
@@ -168,14 +169,11 @@ class LaunchForm(QWidget):
         except ConfigError as exc:
             self.show_error(_field_for(str(exc)), str(exc))
             return None
-        log = Path(config.project_dir) / RESULTS_FILE
-        if log.exists() and not config.resume:
-            self.show_error(
-                "project", f"{config.project_dir} already holds a search: tick resume or pick another."
-            )
-            return None
-        if config.resume and not log.exists():
-            self.show_error("project", f"Nothing to resume in {config.project_dir}.")
+        # The engine's own rule for the folder (tuner_app.project_state), and its lock: refused here,
+        # next to the field, before a child process starts.
+        problem = busy_problem(config.project_dir) or folder_problem(config.project_dir, config.resume)
+        if problem:
+            self.show_error("project", problem)
             return None
         return config
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from tuner_app.config import SearchConfig
+from tuner_app.events import SearchState
 from tuner_app.gui import dialogs
 from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import LaunchForm
@@ -34,9 +35,10 @@ from tuner_app.gui.loaders import DeviceProbe, ModelLoader
 from tuner_app.gui.pad_panel import NO_MODEL_HINT, PadPanel
 from tuner_app.gui.plots import CurvesCanvas, PlotCanvas, ProgressCanvas, WeightDecayCanvas
 from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
-from tuner_app.gui.status import status_text
+from tuner_app.gui.status import status_details, status_text
 from tuner_app.gui.trial_model import TRIAL_ID_ROLE, TrialTableModel, make_sort_proxy
 from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
+from tuner_app.project_lock import lock_holder
 from tuner_app.report import write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, read_results
 
@@ -228,12 +230,8 @@ class MainWindow(QMainWindow):
         """Use the project's best model once the engine saved it, unless the user picked one."""
         if self._closing or any(loader.from_user for loader in self.model_loaders):
             return  # closing, or the user's pick, still loading, wins
-        if self._model_from_user or not snapshot.test or not snapshot.test.get("model_path"):
-            return
-        path = Path(snapshot.test["model_path"])  # recorded by the engine (its BEST_MODEL_FILE)
-        if not path.is_absolute():
-            path = snapshot.project_dir / path.name
-        if not path.is_file():
+        path = snapshot.best_model_path  # inside the opened folder, even for a moved project
+        if self._model_from_user or path is None or not path.is_file():
             return
         mtime = path.stat().st_mtime
         if mtime != self._model_mtime:
@@ -327,7 +325,12 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         if self.search_thread is not None and self.snapshot is None:
             return  # keep "Starting search…" until the first event
-        self.state_label.setText(status_text(self.snapshot))
+        snapshot = self.snapshot
+        alive = None
+        if snapshot is not None and snapshot.state is SearchState.RUNNING:
+            alive = lock_holder(snapshot.project_dir) is not None  # the log cannot say its writer died
+        self.state_label.setText(status_text(snapshot, alive=alive))
+        self.state_label.setToolTip(status_details(snapshot))
 
     # -- export --------------------------------------------------------------------------------
     def _ask_export_csv(self) -> None:

@@ -72,28 +72,13 @@ EXIT_MESSAGES = {1: "The search failed.", 2: "The search could not start."}
 
 
 def config_to_argv(config: SearchConfig) -> list[str]:
-    """The `python -m tuner_app.search` arguments that rebuild `config` in a child process."""
-    argv = ["--family", config.family, "--tuner", config.tuner, "--space", config.space,
-            "--epochs", str(config.epochs), "--executions", str(config.executions),
-            "--validation-size", str(config.validation_size), "--seed", str(config.seed),
-            "--max-failures", str(config.max_failures), "--max-retries", str(config.max_retries),
-            "--jit-compile", config.jit_compile, "--strategy", config.strategy,
-            "--project-dir", str(config.project_dir), "--quiet"]  # fmt: skip
-    optional = (
-        ("--max-trials", config.max_trials),
-        ("--time-limit", config.time_limit_s),
-        ("--target", config.target),
-        ("--subset", config.subset),
-        ("--data", config.data_path),
-    )
-    argv += [item for flag, value in optional if value is not None for item in (flag, str(value))]
-    for flag, on in (("--resume", config.resume), ("--tensorboard", config.tensorboard),
-                     ("--mixed-precision", config.mixed_precision)):  # fmt: skip
-        if on:
-            argv.append(flag)
-    if not config.start_point:
-        argv.append("--no-start-point")
-    return argv
+    """The `python -m tuner_app.search` arguments that rebuild `config` in a child process.
+
+    Derived from the core's settings table, so a setting added there reaches the child unasked.
+    """
+    from tuner_app.settings import config_to_argv as settings_argv
+
+    return [*settings_argv(config), "--project-dir", str(config.project_dir), "--quiet"]
 
 
 class SearchProcess(QObject):

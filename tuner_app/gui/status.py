@@ -31,17 +31,38 @@ def eta_s(snapshot: SearchSnapshot, now: float | None = None) -> float | None:
     )
 
 
-def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> str:
+def status_text(snapshot: SearchSnapshot | None, now: float | None = None, alive: bool | None = None) -> str:
+    """One line for the status bar. `alive`: whether a process still holds the project's lock
+    (None: unknown). A log that says "running" without a live writer is a search that was killed."""
     if snapshot is None:
         return "No project open"
     done = sum(1 for t in snapshot.trials if t.status != "running")
     total = total_from_config(snapshot.config, snapshot.planned_trials)
     trials = f"{done}/{total} trials" if total else f"{done} trials"
-    text = f"Search {snapshot.state} · {trials} · elapsed {format_duration(elapsed_s(snapshot, now))}"
-    if snapshot.state == "running":
-        text += f" · ETA {format_duration(eta_s(snapshot, now))}"
-    elif snapshot.reason:
-        text += f" ({snapshot.reason})"
+    running = snapshot.state == "running"
+    if running and alive is False:
+        text = f"Search not running (its process ended without finishing; resume to continue) · {trials}"
+    else:
+        text = f"Search {snapshot.state} · {trials} · elapsed {format_duration(elapsed_s(snapshot, now))}"
+        if running:
+            text += f" · ETA {format_duration(eta_s(snapshot, now))}"
+        elif snapshot.reason:
+            text += f" ({snapshot.reason})"
     if snapshot.test and snapshot.test.get("test_accuracy") is not None:
         text += f" · best model test accuracy {100 * snapshot.test['test_accuracy']:.2f} %"
+    if snapshot.test_error:
+        text += " · test evaluation FAILED"
+    if snapshot.problems:
+        text += f" · {len(snapshot.problems)} problem(s) in the log (hover for details)"
     return text
+
+
+def status_details(snapshot: SearchSnapshot | None) -> str:
+    """The status bar's tooltip: what the one line can only count."""
+    if snapshot is None:
+        return ""
+    lines = []
+    if snapshot.test_error:
+        lines.append(f"Test evaluation failed: {snapshot.test_error}")
+    lines += [f"Log problem: {problem}" for problem in snapshot.problems]
+    return "\n".join(lines)
