@@ -181,6 +181,7 @@ def test_lines_of_the_wrong_shape_are_counted_never_raised(tmp_path):
         '{"event": "epoch", "time": 1, "trial_id": "0", "epoch": 0, "metrics": {"loss": "x"}}',
         '{"event": "trial_started", "time": 1}',
         '{"event": "trial_started", "time": "noon", "trial_id": "1"}',
+        '{"event": "search_started", "time": 1, "config": {"max_trials": "ten"}}',
         '{"event": "search_started", "time": 1, "config": [1]}', "{not json",
     ]  # fmt: skip
     with open(tmp_path / RESULTS_FILE, "a") as handle:

@@ -96,6 +96,18 @@ _NEEDS: dict[Event, dict[str, type | tuple[type, ...]]] = {
 }
 
 
+_NUMBER = (int, float)
+_NONE = type(None)
+#: The recorded settings the readers compute with (progress, ETA, resume): a hand-edited log with
+#: `"max_trials": "ten"` is a bad line, not a TypeError in the window.
+_CONFIG_TYPES: dict[str, type | tuple[type, ...]] = {
+    "family": str, "tuner": str, "space": str, "epochs": int, "executions": int,
+    "max_trials": (int, _NONE), "subset": (int, _NONE), "validation_size": int, "seed": int,
+    "time_limit_s": (*_NUMBER, _NONE), "target": (*_NUMBER, _NONE), "max_failures": int,
+    "max_retries": int, "data_path": (str, _NONE), "project_dir": (str, _NONE),
+}  # fmt: skip
+
+
 def checked_event(raw: Any) -> tuple[Event, Mapping[str, Any]] | None:
     """(kind, record) for a well-formed event; None for a kind this version does not fold in.
 
@@ -124,6 +136,11 @@ def checked_event(raw: Any) -> tuple[Event, Mapping[str, Any]] | None:
         for k, v in raw["metrics"].items()
     ):
         raise BadEvent("epoch whose metrics are not numbers")
+    if kind is Event.SEARCH_STARTED:
+        for name, expected in _CONFIG_TYPES.items():
+            value = raw["config"].get(name)
+            if name in raw["config"] and (isinstance(value, bool) or not isinstance(value, expected)):
+                raise BadEvent(f"search_started whose setting {name!r} is {value!r}")
     for name in ("hyperparameters", "identity"):
         if raw.get(name) is not None and not isinstance(raw[name], dict):
             raise BadEvent(f"{kind} whose {name!r} is not an object")
