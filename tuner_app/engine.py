@@ -32,7 +32,7 @@ from tuner_app.distributed import (
     configure_environment,
     wait_for_chief,
 )
-from tuner_app.events import Event
+from tuner_app.events import Event, SearchState
 from tuner_app.files import unique_suffix
 from tuner_app.identity import differences, search_identity
 from tuner_app.input_checks import (
@@ -65,7 +65,7 @@ class ProjectDirError(SearchError):
 
 @dataclass(frozen=True)
 class SearchOutcome:
-    state: str  # finished, stopped, failed
+    state: SearchState
     reason: str
     project_dir: Path
     best_model_path: Path | None
@@ -202,7 +202,7 @@ class SearchEngine:
         if config.role == "worker":
             if not wait_for_chief(config.oracle, CHIEF_WAIT_S, should_stop=self.budget.cancelled.is_set):
                 reason = "stopped by the user while waiting for the chief"
-                return SearchOutcome("stopped", reason, self.project_dir, None, None, None)
+                return SearchOutcome(SearchState.STOPPED, reason, self.project_dir, None, None, None)
             from tuner_app.worker_client import register_with_chief  # gRPC: workers only
 
             register_with_chief(config.oracle, self.worker, self.identity, CHIEF_WAIT_S)
@@ -226,20 +226,20 @@ class SearchEngine:
                 config.epochs,
             ),
         )
-        state, reason = "finished", "search space or trial budget exhausted"
+        state, reason = SearchState.FINISHED, "search space or trial budget exhausted"
         try:
             if config.role == "chief":
                 reason = self._serve_chief(tuner)
             else:
                 self._search(tuner, splits)
         except StopSearch as stop:  # the user's Stop, or a budget (time, target, trials) spent
-            state = "stopped" if self.budget.cancelled.is_set() else "finished"
+            state = SearchState.STOPPED if self.budget.cancelled.is_set() else SearchState.FINISHED
             reason = stop.reason
         except (LogLost, LogReplaced) as exc:
-            state, reason = "failed", str(exc)
+            state, reason = SearchState.FAILED, str(exc)
             self._log_lost = reason
         except Exception as exc:  # KerasTuner raises RuntimeError after too many failures
-            state, reason = "failed", format_exception(exc)
+            state, reason = SearchState.FAILED, format_exception(exc)
             if (full := as_disk_full(exc)) is not None:  # tuner_app.disk: stop at the first one
                 self._note_disk_full(full)
                 reason = full.reason(self.project_dir)
@@ -251,7 +251,7 @@ class SearchEngine:
         outcome = self._finish(tuner, state, reason)
         if self._disk_full is not None:  # (also when only the closing writes found the disk full)
             raise SearchError(self._disk_full.message(self.project_dir))
-        if state == "failed":
+        if state is SearchState.FAILED:
             raise SearchError(f"The search failed: {reason}. Finished trials are kept.")
         return outcome
 
@@ -308,17 +308,17 @@ class SearchEngine:
         with chief_call_timeout(CHIEF_WAIT_S):  # building the tuner already asks the chief
             tuner = self._make_tuner(device)
         tuner.oracle = ChiefClient(tuner.oracle, self.config.oracle, CHIEF_WAIT_S)
-        state, reason = "finished", "the chief has no more trials"
+        state, reason = SearchState.FINISHED, "the chief has no more trials"
         try:
             self._search(tuner, splits)
         except StopSearch as stop:
-            state, reason = "stopped", stop.reason
+            state, reason = SearchState.STOPPED, stop.reason
         except ChiefLost as lost:
-            state, reason = "failed", str(lost)
+            state, reason = SearchState.FAILED, str(lost)
         except Exception as exc:
-            state, reason = "failed", format_exception(exc)
+            state, reason = SearchState.FAILED, format_exception(exc)
         self._emit(Event.WORKER_FINISHED, state=state, reason=reason)
-        if state == "failed":
+        if state is SearchState.FAILED:
             raise SearchError(f"The worker failed: {reason}.")
         return SearchOutcome(state, reason, self.project_dir, None, None, None)
 
@@ -382,7 +382,7 @@ class SearchEngine:
             callbacks.append(keras.callbacks.TensorBoard(str(self.project_dir / "tensorboard")))
         return callbacks
 
-    def _finish(self, tuner, state: str, reason: str) -> SearchOutcome:
+    def _finish(self, tuner, state: SearchState, reason: str) -> SearchOutcome:
         """Evaluate the best model once on the test set, save it, write the summary."""
         best_path, test_acc, test_loss, test_error = None, None, None, None
         # KerasTuner pads get_best_trials with unfinished trials: keep completed ones only.
@@ -393,7 +393,7 @@ class SearchEngine:
             except Exception as exc:  # a broken checkpoint must not lose the search's records
                 if (full := as_disk_full(exc)) is not None:
                     self._note_disk_full(full)
-                    state, reason = "failed", full.reason(self.project_dir)
+                    state, reason = SearchState.FAILED, full.reason(self.project_dir)
                 else:
                     test_error = f"trial {best[0].trial_id}: {format_exception(exc)}"
                     self._emit(Event.TEST_FAILED, trial_id=best[0].trial_id, error=test_error)

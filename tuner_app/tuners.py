@@ -30,6 +30,7 @@ from tuner_app.disk import (
     raise_if_disk_full,
     save_checkpoints_safely,
 )
+from tuner_app.events import Event, TrialStatus
 from tuner_app.graph_memory import TrialGraphs
 from tuner_app.results import LogReplaced, ResultsWriter
 
@@ -157,7 +158,7 @@ class RecordingMixin:
         self._graphs.mark()
         self._execution = -1
         self._emit(
-            "trial_started",
+            Event.TRIAL_STARTED,
             trial_id=trial.trial_id,
             hyperparameters=dict(trial.hyperparameters.values),
         )
@@ -165,7 +166,7 @@ class RecordingMixin:
     def _build_and_fit_model(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any):
         # KerasTuner's documented override point, called once per execution (replicate).
         self._execution += 1
-        self._emit("execution_started", trial_id=trial.trial_id, execution=self._execution)
+        self._emit(Event.EXECUTION_STARTED, trial_id=trial.trial_id, execution=self._execution)
         save_checkpoints_safely(kwargs.get("callbacks") or [])
         return super()._build_and_fit_model(trial, *args, **kwargs)
 
@@ -180,7 +181,7 @@ class RecordingMixin:
         super().on_epoch_end(trial, model, epoch, logs=logs)
         metrics = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
         self._emit(
-            "epoch",
+            Event.EPOCH,
             trial_id=trial.trial_id,
             execution=self._execution,
             epoch=int(epoch),
@@ -225,11 +226,11 @@ class RecordingMixin:
 
     def _record_trial_end(self, trial: kt.engine.trial.Trial) -> None:
         ended = self.oracle.get_trial(trial.trial_id)
-        status = str(ended.status).lower()
+        status = TrialStatus.parse(ended.status)
         score = ended.score if ended.score is not None and math.isfinite(ended.score) else None
         self._budget.trials_finished += 1
         self._emit(
-            "trial_finished",
+            Event.TRIAL_FINISHED,
             trial_id=trial.trial_id,
             status=status,
             score=score,
@@ -237,7 +238,7 @@ class RecordingMixin:
             hyperparameters=dict(ended.hyperparameters.values),
         )
         target = self._budget.target
-        if status == "completed" and target is not None and score is not None and score >= target:
+        if status is TrialStatus.COMPLETED and target is not None and score is not None and score >= target:
             self._budget.target_reached = score
 
 
