@@ -14,6 +14,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from tuner_app.files import unique_suffix
+
 NPZ_KEYS_HINT = "keys x_train, y_train, x_test, y_test"
 
 
@@ -81,7 +83,7 @@ def make_writable_dir(folder: str | Path) -> None:
     """Create `folder` if missing, then a file in it and remove it: raises the OSError a real write
     would (EROFS, EACCES, ENOTDIR), which `project_write_failure` turns into a message."""
     Path(folder).mkdir(parents=True, exist_ok=True)
-    probe = Path(folder) / f".write-probe-{os.getpid()}"
+    probe = Path(folder) / f".write-probe-{unique_suffix()}"
     os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     probe.unlink()
 
