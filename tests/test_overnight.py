@@ -105,7 +105,8 @@ def test_sigkill_mid_trial_then_resume_loses_no_finished_trial(tmp_path, small_n
         handle.write('{"event": "epoch", "trial_id": "1", "metr')
 
     killed = read_results(project)
-    assert [t.status for t in killed.trials] == ["completed", "running"]
+    assert [t.status for t in killed.trials] == ["completed", "interrupted"], "its process is gone"
+    assert killed.live is False
     assert any("incomplete" in p for p in killed.problems)
     first_score = killed.trials[0].mean
 

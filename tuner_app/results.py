@@ -219,6 +219,9 @@ class SearchSnapshot:
     planned_trials: int | None = None  # what the search means to run (a grid's size), not the cap
     test_error: str | None = None  # why the best model's test evaluation failed, if it did
     identity: Mapping[str, Any] | None = None  # what defines the search (see tuner_app.identity)
+    #: Whether a process still holds the project (tuner_app.project_lock), asked only while the log
+    #: says "running": False means it was killed or crashed, and its running trials are interrupted.
+    live: bool | None = None
 
     @property
     def best_model_path(self) -> Path | None:
@@ -312,6 +315,10 @@ class ResultsReader:
         """Increases whenever a poll folded in new events."""
         return self._version
 
+    @property
+    def state(self) -> SearchState:
+        return self._state
+
     def poll(self) -> bool:
         """Read new complete lines; True when something changed."""
         try:
@@ -380,8 +387,9 @@ class ResultsReader:
         if len(self._bad_examples) < 3:
             self._bad_examples.append(why)
 
-    def snapshot(self) -> SearchSnapshot:
-        over = self._state.over
+    def snapshot(self, live: bool | None = None) -> SearchSnapshot:
+        """The search so far; `live=False` (its process is gone) freezes running trials as interrupted."""
+        over = self._state.over or live is False
         problems = list(self._notes)
         if self._restarts:
             problems.append(
@@ -409,6 +417,7 @@ class ResultsReader:
             planned_trials=self._planned,
             test_error=self._test_error,
             identity=dict(self._identity) if self._identity is not None else None,
+            live=live if self._state is SearchState.RUNNING else None,
         )
 
     def _apply(self, kind: Event, event: Mapping[str, Any]) -> None:
@@ -485,4 +494,9 @@ def read_results(project_dir: str | Path) -> SearchSnapshot:
             "(pick the folder passed as --project-dir)."
         )
     reader.poll()
-    return reader.snapshot()
+    live = None
+    if reader.state is SearchState.RUNNING:
+        from tuner_app.project_lock import lock_holder  # (imports nothing heavy; kept local: no cycle)
+
+        live = lock_holder(project) is not None
+    return reader.snapshot(live=live)

@@ -21,12 +21,13 @@ def running_log(folder: Path) -> Path:
 def test_a_search_whose_process_is_gone_is_not_shown_as_running(window, tmp_path) -> None:
     project = running_log(tmp_path / "killed")
     assert window.open_project(project)
-    window._update_status()
     assert "not running" in window.state_label.text() and "resume" in window.state_label.text()
+    assert window.table_model.data(window.table_model.index(0, 1)) == "interrupted"
     with ProjectLock(project):  # a live process holds it: then the log's "running" is true
-        window._update_status()
+        window.follower.poll()
         assert window.state_label.text().startswith("Search running")
-    window._update_status()
+        assert window.table_model.data(window.table_model.index(0, 1)) == "running"
+    window.follower.poll()
     assert "not running" in window.state_label.text()
 
 

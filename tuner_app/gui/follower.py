@@ -19,7 +19,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from tuner_app.events import SearchState
 from tuner_app.gui.errors import summarise
+from tuner_app.project_lock import lock_holder
 from tuner_app.results import ResultsReader, SearchSnapshot
 
 POLL_MS = 500
@@ -45,6 +47,7 @@ class ProjectFollower(QObject):
         self._reader: ResultsReader | None = None
         self._project: Path | None = None
         self._seen_version = -1
+        self._seen_live: bool | None = None
         self._interval_ms = interval_ms
         self._resync = False  # the last poll raised: start again from the log's first line
         self._last_failure: str | None = None
@@ -90,18 +93,26 @@ class ProjectFollower(QObject):
                 self._seen_version = -1
             self._resync = False
             self._reader.poll()
-            if self._reader.version == self._seen_version:
+            live = self._live()
+            if self._reader.version == self._seen_version and live == self._seen_live:
                 self._recovered()
                 return
-            snapshot = self._reader.snapshot()
+            snapshot = self._reader.snapshot(live=live)
         except Exception as exc:
             self._poll_failed(exc)
             return
         self._recovered()
         self._seen_version = self._reader.version
+        self._seen_live = live
         self.snapshot = snapshot
         self.version += 1
         self.changed.emit(snapshot)  # a slot that raises goes to the app's error hook, not here
+
+    def _live(self) -> bool | None:
+        """While the log says "running": does a process still hold the folder? (None otherwise.)"""
+        if self._reader is None or self._reader.state is not SearchState.RUNNING:
+            return None
+        return lock_holder(self._project) is not None
 
     def _poll_failed(self, exc: Exception) -> None:
         self._resync = True

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from tuner_app.config import SearchConfig
-from tuner_app.events import SearchState
 from tuner_app.gui import dialogs
 from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import LaunchForm
@@ -38,7 +37,6 @@ from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
 from tuner_app.gui.status import status_details, status_text
 from tuner_app.gui.trial_model import TRIAL_ID_ROLE, TrialTableModel, make_sort_proxy
 from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
-from tuner_app.project_lock import lock_holder
 from tuner_app.report import write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, read_results
 
@@ -326,10 +324,7 @@ class MainWindow(QMainWindow):
         if self.search_thread is not None and self.snapshot is None:
             return  # keep "Starting search…" until the first event
         snapshot = self.snapshot
-        alive = None
-        if snapshot is not None and snapshot.state is SearchState.RUNNING:
-            alive = lock_holder(snapshot.project_dir) is not None  # the log cannot say its writer died
-        self.state_label.setText(status_text(snapshot, alive=alive))
+        self.state_label.setText(status_text(snapshot))
         self.state_label.setToolTip(status_details(snapshot))
 
     # -- export --------------------------------------------------------------------------------

@@ -31,16 +31,16 @@ def eta_s(snapshot: SearchSnapshot, now: float | None = None) -> float | None:
     )
 
 
-def status_text(snapshot: SearchSnapshot | None, now: float | None = None, alive: bool | None = None) -> str:
-    """One line for the status bar. `alive`: whether a process still holds the project's lock
-    (None: unknown). A log that says "running" without a live writer is a search that was killed."""
+def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> str:
+    """One line for the status bar. A log that says "running" whose process no longer holds the
+    project (`snapshot.live is False`) is a search that was killed or crashed: said so."""
     if snapshot is None:
         return "No project open"
     done = sum(1 for t in snapshot.trials if t.status != "running")
     total = total_from_config(snapshot.config, snapshot.planned_trials)
     trials = f"{done}/{total} trials" if total else f"{done} trials"
     running = snapshot.state == "running"
-    if running and alive is False:
+    if running and snapshot.live is False:
         text = f"Search not running (its process ended without finishing; resume to continue) · {trials}"
     else:
         text = f"Search {snapshot.state} · {trials} · elapsed {format_duration(elapsed_s(snapshot, now))}"
