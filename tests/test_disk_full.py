@@ -8,7 +8,6 @@ kernel that lets this process mount; skipped with the reason otherwise).
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
 import signal
@@ -21,6 +20,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
+from test_overnight import events
 
 from tuner_app.disk import (
     DiskFull,
@@ -212,14 +212,14 @@ def test_disk_filling_mid_search_stops_at_once_keeps_finished_trials_and_resumes
     try:
         # Let the first trial finish, then freeze the search and fill the disk under it.
         deadline = time.monotonic() + 300
-        while not any(e["event"] == "trial_finished" for e in _events_so_far(project)):
+        while not any(e["event"] == "trial_finished" for e in events(project)):
             assert child.poll() is None, child.communicate()
             assert time.monotonic() < deadline, "the first trial did not finish in 5 minutes"
             time.sleep(0.02)
         child.send_signal(signal.SIGSTOP)
         finished_before = {
             e["trial_id"]
-            for e in _events_so_far(project)
+            for e in events(project)
             if e["event"] == "trial_finished" and e["status"] == "completed"
         }
         filler = fill(small_disk)
@@ -254,20 +254,6 @@ def test_disk_filling_mid_search_stops_at_once_keeps_finished_trials_and_resumes
     snapshot = read_results(project)
     assert len(snapshot.completed()) == 3
     assert snapshot.state == "finished" and snapshot.test is not None
-
-
-def _events_so_far(project: Path) -> list[dict]:
-    try:
-        lines = (project / "results.jsonl").read_text().splitlines()
-    except FileNotFoundError:
-        return []
-    out = []
-    for line in lines:
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:  # the line being written
-            pass
-    return out
 
 
 @pytest.mark.slow

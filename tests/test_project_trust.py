@@ -75,20 +75,6 @@ def test_second_search_and_resume_in_a_busy_folder_are_refused(tmp_path, small_n
 
 
 # -- identity and half-deleted projects -----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def finished_project(tmp_path_factory, small_npz) -> Path:
-    project = tmp_path_factory.mktemp("identity") / "done"
-    result = run(*search_args(1, 1, small_npz, 1000, project))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return project
-
-
-def copy_of(project: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "copy"
-    shutil.copytree(project, target)
-    return target
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("flags", "named"),
@@ -100,9 +86,9 @@ def copy_of(project: Path, tmp_path: Path) -> Path:
     ],
 )
 def test_resume_with_another_identity_is_refused_naming_each_difference(
-    tmp_path, finished_project, flags, named
+    project_copy, finished_project, flags, named
 ):
-    project = copy_of(finished_project, tmp_path)
+    project = project_copy(finished_project)
     before = (project / RESULTS_FILE).read_bytes()
     result = run("--resume", "--project-dir", str(project), *flags, timeout=300)
     assert result.returncode == 2, result.stdout + result.stderr
@@ -113,8 +99,8 @@ def test_resume_with_another_identity_is_refused_naming_each_difference(
 
 
 @pytest.mark.slow
-def test_resume_may_change_the_budget(tmp_path, finished_project):
-    project = copy_of(finished_project, tmp_path)
+def test_resume_may_change_the_budget(project_copy, finished_project):
+    project = project_copy(finished_project)
     result = run("--resume", "--project-dir", str(project), "--max-trials", "2", "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
     snapshot = read_results(project)
@@ -127,8 +113,8 @@ def test_resume_may_change_the_budget(tmp_path, finished_project):
     ("remove", "message"),
     [("keras_tuner", "KerasTuner's state"), (RESULTS_FILE, "results log results.jsonl is missing")],
 )
-def test_resume_of_half_a_project_is_refused(tmp_path, finished_project, remove, message):
-    project = copy_of(finished_project, tmp_path)
+def test_resume_of_half_a_project_is_refused(project_copy, finished_project, remove, message):
+    project = project_copy(finished_project)
     target = project / remove
     shutil.rmtree(target) if target.is_dir() else target.unlink()
     result = run("--resume", "--project-dir", str(project), timeout=300)
@@ -137,10 +123,10 @@ def test_resume_of_half_a_project_is_refused(tmp_path, finished_project, remove,
     assert "Traceback" not in result.stderr
 
 
-def test_a_moved_project_loads_its_own_best_model(tmp_path, finished_project):
+def test_a_moved_project_loads_its_own_best_model(project_copy, finished_project):
     record = next(e for e in events(finished_project) if e["event"] == "test_evaluated")
     assert record["model_path"] == "best_model.keras", "paths in the log are relative to the project"
-    moved = copy_of(finished_project, tmp_path)
+    moved = project_copy(finished_project)
     assert read_results(moved).best_model_path == moved / "best_model.keras"
     identity = read_results(moved).identity
     assert set(IDENTITY_FIELDS) <= set(identity) and len(identity["data_sha256"]) == 64

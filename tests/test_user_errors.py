@@ -309,23 +309,6 @@ def test_busy_port_is_refused_and_a_closed_one_is_free():
 
 
 # -- resuming: a real project (a short real search) -------------------------------------------------
-@pytest.fixture(scope="module")
-def finished_project(tmp_path_factory, small_npz) -> Path:
-    project = tmp_path_factory.mktemp("finished") / "run"
-    result = run_cli(
-        "--max-trials", "1", "--epochs", "1", "--subset", "300", "--data", small_npz,
-        "--project-dir", str(project), "--quiet", timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    return project
-
-
-def copy_of(project: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "copy"
-    shutil.copytree(project, target)
-    return target
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("state_file", "content"),
@@ -337,8 +320,8 @@ def copy_of(project: Path, tmp_path: Path) -> Path:
         ("trial_0/trial.json", "[]"),
     ],
 )
-def test_resume_with_wrongly_shaped_keras_tuner_state(finished_project, tmp_path, state_file, content):
-    project = copy_of(finished_project, tmp_path)
+def test_resume_with_wrongly_shaped_keras_tuner_state(finished_project, project_copy, state_file, content):
+    project = project_copy(finished_project)
     (project / "keras_tuner" / state_file).write_text(content)
     log_before = (project / "results.jsonl").read_bytes()
     result = run_cli("--resume", "--project-dir", str(project), "--max-trials", "2")
@@ -347,8 +330,8 @@ def test_resume_with_wrongly_shaped_keras_tuner_state(finished_project, tmp_path
 
 
 @pytest.mark.slow
-def test_chief_resume_on_a_busy_port_exits_2_and_touches_nothing(finished_project, tmp_path):
-    project = copy_of(finished_project, tmp_path)
+def test_chief_resume_on_a_busy_port_exits_2_and_touches_nothing(finished_project, project_copy):
+    project = project_copy(finished_project)
     before = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
