@@ -47,6 +47,10 @@ def test_lock_names_its_holder_and_is_released_when_the_holder_is_killed(tmp_pat
         holder.send_signal(signal.SIGKILL)
         holder.wait()
         assert lock_holder(project) is None, "the kernel drops a killed holder's lock"
+        with ProjectLock(project):  # the lock is the folder's, not the file's: deleting it changes nothing
+            (project / "search.lock").unlink()
+            with pytest.raises(RuntimeError, match="in use by another search"):
+                ProjectLock(project).acquire()
         with ProjectLock(project) as lock:
             assert lock.held and lock_holder(project).pid == os.getpid()
         assert lock_holder(project) is None
@@ -111,15 +115,27 @@ def test_resume_may_change_the_budget(project_copy, finished_project):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("remove", "message"),
-    [("keras_tuner", "KerasTuner's state"), (RESULTS_FILE, "results log results.jsonl is missing")],
+    [
+        ("keras_tuner", "KerasTuner's state"),
+        (RESULTS_FILE, "results log results.jsonl is missing"),
+        ("first line", "no readable record of how the search started"),
+        ("search.lock", "Cannot lock the project folder"),
+    ],
 )
 def test_resume_of_half_a_project_is_refused(project_copy, finished_project, remove, message):
     project = project_copy(finished_project)
-    target = project / remove
-    shutil.rmtree(target) if target.is_dir() else target.unlink()
+    if remove == "first line":  # damaged: the settings it recorded are gone with it
+        lines = (project / RESULTS_FILE).read_text().splitlines(keepends=True)
+        (project / RESULTS_FILE).write_text('{"event": "search_sta\n' + "".join(lines[1:]))
+    elif remove == "search.lock":  # the holder's note cannot be written where it belongs
+        (project / "search.lock").unlink()
+        (project / "search.lock").mkdir()
+    else:
+        target = project / remove
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
     result = run("--resume", "--project-dir", str(project), timeout=300)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert message in result.stderr and "another --project-dir" in result.stderr
+    assert message in result.stderr and "--project-dir" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -144,6 +160,10 @@ def test_worker_of_another_search_is_refused_and_the_chief_goes_on(tmp_path, sma
     assert wrong.wait(timeout=300) == 2, read_logs(tmp_path, "w.log", "chief.log")
     said = (tmp_path / "w.log").read_text()
     assert "refused this worker" in said and 'family: chief "dense", worker "conv"' in said
+    elsewhere = [*search_args(2, 1, small_npz, 1500, tmp_path / "not-shared", "--oracle", oracle)]
+    lost = start(*elsewhere, "--role", "worker", "--worker-id", "lost1", log=tmp_path / "lost.log")
+    assert lost.wait(timeout=300) == 2, read_logs(tmp_path, "lost.log", "chief.log")
+    assert "is not the chief's folder" in (tmp_path / "lost.log").read_text()
     good = start(*common, "--role", "worker", "--worker-id", "dense1", log=tmp_path / "good.log")
     assert good.wait(timeout=600) == 0, read_logs(tmp_path, "good.log", "chief.log")
     assert chief.wait(timeout=120) == 0, read_logs(tmp_path, "chief.log")
@@ -263,7 +283,7 @@ def test_every_setting_is_declared_once_and_resume_keeps_what_defines_the_search
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["deleted", "replaced"])
+@pytest.mark.parametrize("how", ["deleted", "replaced", "truncated"])
 def test_log_deleted_or_replaced_under_a_live_search_stops_it_with_exit_1(tmp_path, small_npz, how):
     project = tmp_path / "live"
     proc = start(*search_args(3, 40, small_npz, 2500, project), log=tmp_path / "run.log")
@@ -273,6 +293,8 @@ def test_log_deleted_or_replaced_under_a_live_search_stops_it_with_exit_1(tmp_pa
         shutil.copy(log, tmp_path / "copy.jsonl")
         os.replace(tmp_path / "copy.jsonl", log)
         replaced_with = log.read_bytes()
+    elif how == "truncated":
+        os.truncate(log, 0)  # as `: > results.jsonl` or an editor saving in place would
     else:
         log.unlink()
     assert proc.wait(timeout=300) == 1, read_logs(tmp_path, "run.log")
@@ -280,5 +302,22 @@ def test_log_deleted_or_replaced_under_a_live_search_stops_it_with_exit_1(tmp_pa
     assert f"was {how}" in said and "Traceback" not in said
     if how == "replaced":
         assert log.read_bytes() == replaced_with, "nothing was mixed into the other file"
+    elif how == "truncated":
+        assert log.read_bytes() == b"", "the search did not go on writing half a log"
     else:
         assert not log.exists(), "the log was not recreated with only the search's second half"
+
+
+@pytest.mark.slow
+def test_a_second_signal_aborts_at_once(tmp_path, small_npz):
+    project = tmp_path / "abort"
+    proc = start(*search_args(3, 40, small_npz, 2500, project), log=tmp_path / "run.log")
+    wait_for(lambda: any(e["event"] == "epoch" for e in events(project)), what="the search to train")
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    said = (tmp_path / "run.log").read_text()
+    assert "Aborted" in said and "Exception ignored" not in said and "Traceback" not in said
+    assert lock_holder(project) is None
+    assert read_results(project).trials[0].status is TrialStatus.INTERRUPTED

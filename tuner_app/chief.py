@@ -24,7 +24,7 @@ from keras_tuner.src.engine.trial import Trial, TrialStatus
 
 from tuner_app.distributed import HEARTBEAT_DIR, DistributedError, heartbeat_age, parse_address
 from tuner_app.identity import decode, differences
-from tuner_app.worker_client import IDENTITY_HEADER, WORKER_HEADER
+from tuner_app.worker_client import IDENTITY_HEADER, PROJECT_HEADER, WORKER_HEADER
 
 OrphanListener = Callable[[str, str], None]  # (trial_id, worker_id)
 
@@ -40,13 +40,21 @@ def serve_chief(
     poll_s: float = 0.5,
     identity: Mapping[str, Any] | None = None,
     on_refuse: Callable[[str, str], None] = lambda worker_id, reason: None,
+    project_token: str | None = None,
 ) -> list[str]:
     """Serve the oracle until every trial has ended; return ids of trials left orphaned."""
     host, port = parse_address(address)
     # Several handler threads: a worker told to wait must not hold up the others' reports.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     servicer = ChiefServicer(
-        oracle, project_dir, worker_timeout_s, on_orphan, on_return, identity=identity, on_refuse=on_refuse
+        oracle,
+        project_dir,
+        worker_timeout_s,
+        on_orphan,
+        on_return,
+        identity=identity,
+        on_refuse=on_refuse,
+        project_token=project_token,
     )
     protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
     if server.add_insecure_port(f"{host}:{port}") == 0:
@@ -99,8 +107,10 @@ class ChiefServicer(OracleServicer):
         clock: Callable[[], float] = time.time,
         identity: Mapping[str, Any] | None = None,
         on_refuse: Callable[[str, str], None] = lambda worker_id, reason: None,
+        project_token: str | None = None,
     ):
         super().__init__(oracle)
+        self.project_token = project_token
         self.identity = dict(identity) if identity is not None else None
         self.on_refuse = on_refuse
         self._refused: set[str] = set()
@@ -210,13 +220,20 @@ class ChiefServicer(OracleServicer):
             if theirs is not None
             else ["its identity could not be read"]
         )
-        if not diffs:
-            return None
         worker = str(metadata.get(WORKER_HEADER, "?"))
-        reason = (
-            f"worker {worker}'s search differs from the chief's ({'; '.join(diffs)}); start it with "
-            "the chief's settings (its results.jsonl and summary.json record them)"
-        )
+        if diffs:
+            reason = (
+                f"worker {worker}'s search differs from the chief's ({'; '.join(diffs)}); start it "
+                "with the chief's settings (its results.jsonl and summary.json record them)"
+            )
+        elif self.project_token and metadata.get(PROJECT_HEADER) != self.project_token:
+            reason = (
+                f"worker {worker}'s --project-dir is not the chief's folder {self.project_dir} (it "
+                "does not hold this chief's search.lock); give the worker the chief's folder, shared "
+                "so that both see the same files"
+            )
+        else:
+            return None
         with self.lock:
             if worker not in self._refused:
                 self._refused.add(worker)

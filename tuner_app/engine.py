@@ -42,7 +42,7 @@ from tuner_app.input_checks import (
     project_write_failure,
 )
 from tuner_app.progress import planned_trials
-from tuner_app.project_lock import ProjectBusy, ProjectLock
+from tuner_app.project_lock import ProjectBusy, ProjectLock, read_holder
 from tuner_app.project_state import KERAS_TUNER_SUBDIR, folder_problem
 from tuner_app.report import write_summary
 from tuner_app.results import RESULTS_FILE, LogReplaced, ResultsWriter, read_results
@@ -124,6 +124,15 @@ class SearchEngine:
         problem = folder_problem(self.project_dir, self.config.resume)
         if problem:
             raise ProjectDirError(problem)
+        log = self.project_dir / RESULTS_FILE
+        if log.exists():  # resumed: appending must work (an immutable or read-only log, say)
+            try:
+                os.close(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC))
+            except OSError as exc:
+                raise ProjectDirError(
+                    f"Cannot resume {self.project_dir}: its results log cannot be written "
+                    f"({exc.strerror}); make {log} writable, or start again in another --project-dir."
+                ) from None
 
     def _check_space(self) -> None:
         """KerasTuner's grid over a continuous space walks one corner of it: refuse, before anything
@@ -178,6 +187,11 @@ class SearchEngine:
             self._lock = ProjectLock(self.project_dir, self.config.role).acquire()
         except ProjectBusy as busy:
             raise ProjectDirError(str(busy)) from None
+        except OSError as exc:  # a lock file made a folder, an immutable one, a read-only mount
+            raise ProjectDirError(
+                f"Cannot lock the project folder {self.project_dir} ({exc.strerror}: {exc.filename}); "
+                "fix that file's permissions or choose another --project-dir."
+            ) from None
 
     def _run(self) -> SearchOutcome:
         config = self.config
@@ -186,14 +200,15 @@ class SearchEngine:
             if config.role == "chief":  # resumed too: before the project is touched
                 check_port_free(config.oracle)
             configure_environment(config.role, config.oracle, self.worker)
-        self._create_project_dir()
-        self._take_lock()
-        self.check_project_dir()
-        device = configure_device(config.mixed_precision)
+        # The data first: a bad file or split is refused before the folder is created or locked.
         self._data = data_module.load_mnist(config.data_path)
         splits = data_module.split_train_validation(
             self._data, config.validation_size, config.subset, config.seed
         )
+        self._create_project_dir()
+        self._take_lock()
+        self.check_project_dir()
+        device = configure_device(config.mixed_precision)
         hypermodel_name = type(self._hypermodel).__qualname__ if self._hypermodel is not None else None
         self.identity = search_identity(config, self._data, splits, hypermodel_name)
         if config.resume and config.role != "worker":
@@ -205,7 +220,9 @@ class SearchEngine:
                 return SearchOutcome(SearchState.STOPPED, reason, self.project_dir, None, None, None)
             from tuner_app.worker_client import register_with_chief  # gRPC: workers only
 
-            register_with_chief(config.oracle, self.worker, self.identity, CHIEF_WAIT_S)
+            chiefs = read_holder(self.project_dir)  # proves the worker sees the chief's folder
+            token = chiefs.token if chiefs is not None else ""
+            register_with_chief(config.oracle, self.worker, self.identity, CHIEF_WAIT_S, token)
             with Heartbeat(self.project_dir, self.worker):
                 return self._run_worker(device, splits)
         tuner = self._make_tuner(device)
@@ -292,6 +309,7 @@ class SearchEngine:
                 should_stop=lambda: self.budget.stop_reason(between_trials=False) is not None,
                 identity=self.identity,
                 on_refuse=refused,
+                project_token=self._lock.token if self._lock is not None else None,
             )
         if left:
             return (

@@ -1,4 +1,5 @@
-"""One project folder, one search: an exclusive `fcntl.flock` held for the life of a search or chief.
+"""One project folder, one search: an exclusive `fcntl.flock` on the folder, held for the life of a
+search or chief.
 
 Why flock: the kernel drops it when the holding process ends, however it ends (kill -9, a crash, a
 reboot), so a stale lock can never block a folder. The lock file also names its holder (pid, host,
@@ -18,10 +19,13 @@ import errno
 import fcntl
 import json
 import os
+import secrets
 import socket
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from tuner_app.files import unique_suffix
 
 LOCK_FILE = "search.lock"
 #: A peek at the lock (the window asking "is this search alive?") holds it for microseconds; an
@@ -37,6 +41,7 @@ class LockHolder:
     host: str
     started_at: float
     role: str = "standalone"
+    token: str = ""  # random per acquisition: a worker proves it sees the chief's own folder
 
     def describe(self) -> str:
         when = datetime.datetime.fromtimestamp(self.started_at).strftime("%Y-%m-%d %H:%M:%S")
@@ -58,12 +63,18 @@ class ProjectBusy(RuntimeError):
 
 
 class ProjectLock:
-    """Hold `PROJECT/search.lock` exclusively; use as a context manager around the whole search."""
+    """Hold the project folder exclusively; use as a context manager around the whole search.
+
+    The lock is taken on the folder itself, not on a file in it: a lock file can be deleted under a
+    running search, and the next search would then lock a new file and run beside it. The folder
+    cannot vanish without the search's results going with it. `search.lock` only names the holder.
+    """
 
     def __init__(self, project_dir: str | Path, role: str = "standalone"):
         self.project_dir = Path(project_dir)
         self.path = self.project_dir / LOCK_FILE
         self.role = role
+        self.token = secrets.token_hex(8)  # tells a worker that it shares this very folder
         self._fd: int | None = None
 
     @property
@@ -75,7 +86,7 @@ class ProjectLock:
         if self._fd is not None:
             return self
         self.project_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(self.project_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         deadline = time.monotonic() + ACQUIRE_RETRY_S
         while True:
             try:
@@ -86,17 +97,17 @@ class ProjectLock:
                     os.close(fd)
                     raise
                 if time.monotonic() >= deadline:
-                    holder = _read_holder(fd)
                     os.close(fd)
-                    raise ProjectBusy(self.project_dir, holder) from None
+                    raise ProjectBusy(self.project_dir, read_holder(self.project_dir)) from None
                 time.sleep(0.05)
-        holder = LockHolder(os.getpid(), socket.gethostname(), time.time(), self.role)
+        holder = LockHolder(os.getpid(), socket.gethostname(), time.time(), self.role, self.token)
         try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, (json.dumps(asdict(holder)) + "\n").encode(), 0)
-            os.fsync(fd)
-        except OSError:
-            pass  # the lock itself holds; only the holder's description could not be written
+            tmp = self.path.with_name(f".{LOCK_FILE}.{unique_suffix()}.tmp")
+            tmp.write_text(json.dumps(asdict(holder)) + "\n")
+            os.replace(tmp, self.path)  # whole or not at all: a reader never sees half of it
+        except OSError as exc:
+            os.close(fd)
+            raise OSError(exc.errno, f"cannot write {self.path}: {exc.strerror}", str(self.path)) from None
         self._fd = fd
         return self
 
@@ -121,9 +132,8 @@ def lock_holder(project_dir: str | Path) -> LockHolder | None:
     Why not trust the log's "running": a search killed with -9 never writes that it ended; the
     kernel's lock is the only fact that cannot go stale.
     """
-    path = Path(project_dir) / LOCK_FILE
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(project_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         return None
     try:
@@ -131,7 +141,7 @@ def lock_holder(project_dir: str | Path) -> LockHolder | None:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                return _read_holder(fd) or LockHolder(0, "?", 0.0, "unknown")
+                return read_holder(project_dir) or LockHolder(0, "?", 0.0, "unknown")
             return None
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
@@ -139,14 +149,17 @@ def lock_holder(project_dir: str | Path) -> LockHolder | None:
         os.close(fd)
 
 
-def _read_holder(fd: int) -> LockHolder | None:
+def read_holder(project_dir: str | Path) -> LockHolder | None:
+    """What `search.lock` says of its holder (None if missing or unreadable); says nothing of
+    whether that holder still lives: `lock_holder` does."""
     try:
-        data = json.loads(os.pread(fd, 4096, 0).decode() or "null")
+        data = json.loads((Path(project_dir) / LOCK_FILE).read_text() or "null")
         return LockHolder(
             pid=int(data["pid"]),
             host=str(data["host"]),
             started_at=float(data["started_at"]),
             role=str(data.get("role", "standalone")),
+            token=str(data.get("token", "")),
         )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None

@@ -25,9 +25,9 @@ def folder_problem(project_dir: str | Path, resume: bool) -> str | None:
     state = project / KERAS_TUNER_SUBDIR
     oracle_files = list(state.glob(f"*/{ORACLE_FILE}")) + list(state.glob(ORACLE_FILE))
     has_log = log.is_file()
-    ran = has_log and _log_ran_trials(project)
+    ran = has_log and _log_has_trials(project)
     if not resume:
-        if has_log and _log_started(project):
+        if has_log and (ran or _log_started(project)):
             return (
                 f"{project} already holds a search. Pass --resume to continue it, or choose a new "
                 "folder with --project-dir."
@@ -38,8 +38,16 @@ def folder_problem(project_dir: str | Path, resume: bool) -> str | None:
                 "one would delete it. Choose a new folder with --project-dir."
             )
         return None
-    if not has_log and not state.exists():
+    started = has_log and _log_started(project)
+    if not started and not state.exists() and not (has_log and _log_has_trials(project)):
         return f"Nothing to resume in {project}: it holds no search. Drop --resume to start a new one there."
+    if has_log and not started:
+        return (
+            f"Cannot resume {project}: its results log has no readable record of how the search "
+            f"started (the first line of {RESULTS_FILE} is damaged or was removed), so its settings "
+            "are unknown and resuming could continue it as another search. The window can still "
+            "open it; start a new search in another --project-dir."
+        )
     if not has_log:
         return (
             f"Cannot resume {project}: its results log {RESULTS_FILE} is missing, so the search's "
@@ -57,12 +65,12 @@ def folder_problem(project_dir: str | Path, resume: bool) -> str | None:
 
 def _log_started(project: Path) -> bool:
     try:
-        return read_results(project).state != "empty"
+        return read_results(project).started_at is not None  # set by a readable search_started only
     except (ResultsError, OSError):
         return False
 
 
-def _log_ran_trials(project: Path) -> bool:
+def _log_has_trials(project: Path) -> bool:
     try:
         return bool(read_results(project).trials)
     except (ResultsError, OSError):

@@ -51,6 +51,7 @@ class ResultsWriter:
         self.path = Path(project_dir) / RESULTS_FILE
         self.worker = worker
         self._file_id: tuple[int, int] | None = None  # (device, inode) of the log first written
+        self._end = 0  # the log's size after this writer's last line: it can only grow
 
     def append(self, event: str, **fields: Any) -> dict[str, Any]:
         record = {"event": event, "time": time.time(), "worker": self.worker, **fields}
@@ -61,6 +62,7 @@ class ResultsWriter:
             try:
                 _repair_torn_tail(fd)
                 _append_whole_line(fd, line)
+                self._end = os.fstat(fd).st_size
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
@@ -88,6 +90,13 @@ class ResultsWriter:
             raise LogReplaced(
                 f"{self.path} was replaced by another file while the search was writing it; the "
                 "search stops rather than mix its events into that file"
+            )
+        elif info.st_size < self._end:  # emptied or cut in place (`: > file`, an editor's save)
+            os.close(fd)
+            raise LogReplaced(
+                f"{self.path} was truncated while the search was writing it (it holds "
+                f"{info.st_size} bytes, {self._end} were written); the search stops rather than "
+                "continue a log that lost its beginning"
             )
         return fd
 

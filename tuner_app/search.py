@@ -195,8 +195,15 @@ class _Signals:
 
     def _handle(self, signum: int, _frame: object) -> None:
         self.hits.append(signum)
-        if self.engine is None or len(self.hits) > 1:
+        if self.engine is None:
             raise _Interrupted
+        if len(self.hits) > 1:
+            # Not an exception: raised from a signal handler it can land in a weakref callback or
+            # a finalizer, where Python ignores it and the abort is lost. Every finished trial is
+            # already on disk (each log line is fsynced) and the kernel drops the project's lock.
+            print("\nAborted (finished trials are kept; continue with --resume).", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         print(
             "\nStopping after the current epoch (finished trials are kept; "
             "continue later with --resume). Press Ctrl+C again to abort.",

@@ -27,6 +27,9 @@ from tuner_app.identity import encode as encode_identity
 WORKER_HEADER = "tuner-app-worker"
 #: Call header with the worker's search identity (tuner_app.identity), sent when it registers.
 IDENTITY_HEADER = "tuner-app-identity"
+#: Call header with the token the chief wrote into PROJECT/search.lock, as this worker reads it from
+#: its own --project-dir: equal only when both see the same folder.
+PROJECT_HEADER = "tuner-app-project"
 
 
 class ChiefLost(FatalError):
@@ -116,14 +119,20 @@ class WorkerRefused(DistributedError):
     """The chief refused this worker: its search differs from the chief's (the message says how)."""
 
 
-def register_with_chief(address: str, worker: str, identity: Mapping[str, Any], wait_s: float) -> None:
+def register_with_chief(
+    address: str, worker: str, identity: Mapping[str, Any], wait_s: float, project_token: str
+) -> None:
     """Present this worker and its search identity to the chief before anything reaches the oracle.
 
     Why before building the tuner: KerasTuner's worker sends its hypermodel's space to the chief as
     it is built, so a worker of another family would already have changed the chief's search.
     """
     channel = grpc.insecure_channel(address)
-    metadata = ((WORKER_HEADER, worker), (IDENTITY_HEADER, encode_identity(identity)))
+    metadata = (
+        (WORKER_HEADER, worker),
+        (IDENTITY_HEADER, encode_identity(identity)),
+        (PROJECT_HEADER, project_token),
+    )
     try:
         stub = protos.get_service_grpc().OracleStub(channel)
         stub.GetSpace(protos.get_service().GetSpaceRequest(), metadata=metadata, timeout=wait_s)
