@@ -43,7 +43,7 @@ from tuner_app.input_checks import (
 )
 from tuner_app.progress import planned_trials
 from tuner_app.project_lock import ProjectBusy, ProjectLock, read_holder
-from tuner_app.project_state import KERAS_TUNER_SUBDIR, folder_problem
+from tuner_app.project_state import KERAS_TUNER_SUBDIR, folder_problem, request_problem
 from tuner_app.report import write_summary
 from tuner_app.results import RESULTS_FILE, LogReplaced, ResultsWriter, read_results
 from tuner_app.settings import IDENTITY_FIELDS
@@ -188,6 +188,8 @@ class SearchEngine:
         except ProjectBusy as busy:
             raise ProjectDirError(str(busy)) from None
         except OSError as exc:  # a lock file made a folder, an immutable one, a read-only mount
+            if (full := as_disk_full(exc)) is not None:
+                raise SearchError(full.message(self.project_dir)) from None
             raise ProjectDirError(
                 f"Cannot lock the project folder {self.project_dir} ({exc.strerror}: {exc.filename}); "
                 "fix that file's permissions or choose another --project-dir."
@@ -200,7 +202,12 @@ class SearchEngine:
             if config.role == "chief":  # resumed too: before the project is touched
                 check_port_free(config.oracle)
             configure_environment(config.role, config.oracle, self.worker)
-        # The data first: a bad file or split is refused before the folder is created or locked.
+        # Refusals first, before the folder is created or locked: the folder as it is now (checked
+        # again under the lock), then the data.
+        if self.project_dir.is_dir() and config.role != "worker":
+            problem = request_problem(self.project_dir, config.resume)
+            if problem:
+                raise ProjectDirError(problem)
         self._data = data_module.load_mnist(config.data_path)
         splits = data_module.split_train_validation(
             self._data, config.validation_size, config.subset, config.seed

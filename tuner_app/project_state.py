@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tuner_app.project_lock import busy_problem
 from tuner_app.results import RESULTS_FILE, ResultsError, read_results
 
 KERAS_TUNER_SUBDIR = "keras_tuner"
@@ -61,6 +62,13 @@ def folder_problem(project_dir: str | Path, resume: bool) -> str | None:
             "project; start a new search in another --project-dir."
         )
     return None
+
+
+def request_problem(project_dir: str | Path, resume: bool) -> str | None:
+    """Why a search asked for now could not start in `project_dir`: another search holds it, or the
+    folder does not fit (`folder_problem`). For callers that do not hold the lock (the window's form,
+    the engine's check before it creates anything); the engine checks again under the lock."""
+    return busy_problem(project_dir) or folder_problem(project_dir, resume)
 
 
 def _log_started(project: Path) -> bool:

@@ -85,8 +85,10 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
 
     try:
         config = config_from_args(args)
-    except ConfigError as exc:
-        parser.error(str(exc))
+    except ConfigError as exc:  # one line: the usage text would bury it (argparse's own errors keep it)
+        recorded = " (flags not given were taken from the project's recorded settings)" if args.resume else ""
+        print(f"error: {exc}{recorded}", file=sys.stderr)
+        return EXIT_USAGE
 
     from tuner_app.native_logs import import_backend_quietly
 

@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 
 from search_spaces import FAMILIES, SPACES
 from tuner_app.config import TUNERS, ConfigError, SearchConfig, default_project_dir, parse_duration
-from tuner_app.project_lock import busy_problem
-from tuner_app.project_state import folder_problem
+from tuner_app.project_state import request_problem
 
 FIELDS = ("family", "tuner", "space", "max_trials", "epochs", "executions", "time_limit", "subset", "project")
 # Words in a ConfigError message -> the field it is about.
@@ -171,7 +170,7 @@ class LaunchForm(QWidget):
             return None
         # The engine's own rule for the folder (tuner_app.project_state), and its lock: refused here,
         # next to the field, before a child process starts.
-        problem = busy_problem(config.project_dir) or folder_problem(config.project_dir, config.resume)
+        problem = request_problem(config.project_dir, config.resume)
         if problem:
             self.show_error("project", problem)
             return None
