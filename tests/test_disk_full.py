@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from test_overnight import events
 
+from tuner_app.budget import Budget
 from tuner_app.disk import (
     DiskFull,
     as_disk_full,
@@ -30,7 +31,7 @@ from tuner_app.disk import (
     write_file_atomically,
 )
 from tuner_app.results import ResultsWriter, read_results
-from tuner_app.tuners import Budget, make_tuner
+from tuner_app.tuners import make_tuner
 
 # --- the pieces, without a full disk --------------------------------------------------------------
 

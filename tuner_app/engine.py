@@ -22,6 +22,7 @@ import keras_tuner as kt
 
 from search_spaces import make_hypermodel
 from tuner_app import data as data_module
+from tuner_app.budget import Budget
 from tuner_app.config import ConfigError, SearchConfig
 from tuner_app.device import Device, configure_device
 from tuner_app.disk import DiskFull, as_disk_full, tolerating_disk_full
@@ -48,7 +49,7 @@ from tuner_app.report import write_summary
 from tuner_app.results import RESULTS_FILE, LogReplaced, ResultsWriter, read_results
 from tuner_app.settings import IDENTITY_FIELDS
 from tuner_app.start_point import STARTING_TUNERS, begin_at
-from tuner_app.tuners import Budget, BudgetWatch, LogLost, StopSearch, format_exception, make_tuner
+from tuner_app.tuners import BudgetWatch, LogLost, StopSearch, format_exception, make_tuner
 
 BEST_MODEL_FILE = "best_model.keras"
 

@@ -11,17 +11,15 @@ instead of failing every following trial: see `tuner_app.disk`.
 from __future__ import annotations
 
 import math
-import threading
-import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import keras_tuner as kt
 from keras_tuner.errors import FailedTrialError, FatalError
 
+from tuner_app.budget import Budget
 from tuner_app.disk import (
     DiskFull,
     as_disk_full,
@@ -52,33 +50,6 @@ class StopSearch(FatalError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass
-class Budget:
-    """Shared between the engine and the tuner hooks; `cancel()` may be called from any thread."""
-
-    max_trials: int | None = None
-    time_limit_s: float | None = None
-    target: float | None = None
-    started_at: float = field(default_factory=time.monotonic)
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    target_reached: float | None = None
-    trials_finished: int = 0
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started_at
-
-    def stop_reason(self, between_trials: bool) -> str | None:
-        if self.cancelled.is_set():
-            return "stopped by the user"
-        if self.time_limit_s is not None and self.elapsed() >= self.time_limit_s:
-            return f"time limit of {self.time_limit_s:.0f} s reached"
-        if between_trials and self.target_reached is not None:
-            return f"target reached (validation accuracy {self.target_reached:.4f})"
-        if between_trials and self.max_trials is not None and self.trials_finished >= self.max_trials:
-            return f"{self.max_trials} trials done"
-        return None
 
 
 class BudgetWatch(keras.callbacks.Callback):
