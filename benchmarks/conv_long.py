@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, machine_line, pct, run_search, write_report
 
 from search_spaces.conv import ConvHyperModel
-from tuner_app.config import SearchConfig, format_duration, parse_duration
+from tuner_app.config import SearchConfig, parse_duration
+from tuner_app.formatting import format_duration
 
 TARGET = 0.996
 

@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, machine_line, pct, run_search, summarise, write_report
 
 from search_spaces import FAMILIES
-from tuner_app.config import TUNERS, SearchConfig, format_duration, parse_duration
+from tuner_app.config import TUNERS, SearchConfig, parse_duration
+from tuner_app.formatting import format_duration
 
 TARGETS = {  # family: (target, what it is measured on)
     "dense": (0.986, "test accuracy"),

@@ -27,8 +27,9 @@ from _common import load_average, machine, machine_line, write_report
 
 from search_spaces.conv import ConvHyperModel
 from tuner_app import data as data_module
-from tuner_app.config import SearchConfig, format_duration, parse_duration
+from tuner_app.config import SearchConfig, parse_duration
 from tuner_app.engine import SearchEngine
+from tuner_app.formatting import format_duration
 from tuner_app.results import RESULTS_FILE
 
 GOAL = 0.99

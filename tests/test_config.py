@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tuner_app.config import ConfigError, SearchConfig, format_duration, parse_duration
+from tuner_app.config import ConfigError, SearchConfig, parse_duration
+from tuner_app.formatting import format_duration
 
 
 @pytest.mark.parametrize(

@@ -53,19 +53,6 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
-
-
 @dataclass(frozen=True)
 class SearchConfig:
     """One search's settings. Build it with `SearchConfig(...).validated()`."""

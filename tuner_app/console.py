@@ -6,10 +6,11 @@ import sys
 import time
 from typing import Any, TextIO
 
-from tuner_app.config import SearchConfig, format_duration
+from tuner_app.config import SearchConfig
 from tuner_app.events import Event
+from tuner_app.formatting import format_duration, format_percent
 from tuner_app.progress import remaining_s, total_from_config
-from tuner_app.report import best_trials_table, format_percent
+from tuner_app.report import best_trials_table
 from tuner_app.results import SearchSnapshot
 
 

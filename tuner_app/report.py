@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tuner_app.files import unique_suffix
+from tuner_app.formatting import format_mean_std
 from tuner_app.results import SearchSnapshot, TrialRecord
 
 SUMMARY_JSON = "summary.json"
@@ -98,18 +99,6 @@ def _atomic_write(path: Path, text: str) -> None:
         os.replace(tmp, path)
     finally:  # a failed write (full disk) leaves no partial temporary file behind
         tmp.unlink(missing_ok=True)
-
-
-def format_percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.2f} %"
-
-
-def format_mean_std(trial: TrialRecord) -> str:
-    if trial.mean is None:
-        return "-"
-    if len(trial.execution_scores) > 1:
-        return f"{100 * trial.mean:.2f} ± {100 * (trial.std or 0):.2f} %"
-    return f"{100 * trial.mean:.2f} %"
 
 
 def best_trials_table(snapshot: SearchSnapshot, top: int = 5) -> str:

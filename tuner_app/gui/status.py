@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tuner_app.config import format_duration
+from tuner_app.formatting import format_duration
 from tuner_app.progress import remaining_s, total_from_config
 from tuner_app.results import SearchSnapshot
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from tuner_app.config import format_duration
-from tuner_app.report import format_mean_std, hyperparameter_names
+from tuner_app.formatting import format_duration, format_mean_std
+from tuner_app.report import hyperparameter_names
 from tuner_app.results import SearchSnapshot, TrialRecord
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
