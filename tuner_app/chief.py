@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from keras_tuner.src import protos
-from keras_tuner.src.distribute.oracle_chief import OracleServicer
-from keras_tuner.src.engine import oracle as oracle_module
-from keras_tuner.src.engine.trial import Trial, TrialStatus
 
 from tuner_app.distributed import HEARTBEAT_DIR, DistributedError, heartbeat_age, parse_address
 from tuner_app.identity import decode, differences
+from tuner_app.keras_tuner_seam import (
+    OracleServicer,
+    Trial,
+    TrialStatus,
+    protos,
+    release_synchronized_lock,
+    retry_queue,
+)
 from tuner_app.worker_client import IDENTITY_HEADER, PROJECT_HEADER, WORKER_HEADER
 
 OrphanListener = Callable[[str, str], None]  # (trial_id, worker_id)
@@ -70,7 +74,7 @@ def serve_chief(
                 if should_stop():
                     servicer.stopping = True  # workers are told to stop once their trial ends
                 if servicer.search_over():
-                    return list(oracle._retry_queue)
+                    return list(retry_queue(oracle))
     finally:
         server.stop(grace=2).wait()
 
@@ -195,7 +199,7 @@ class ChiefServicer(OracleServicer):
                     raise
                 context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(late))
             except Exception as exc:
-                _release_keras_tuner_lock(self.oracle)
+                release_synchronized_lock(self.oracle)
                 self.failure = self.failure or exc
                 if context is None:
                     raise
@@ -263,7 +267,7 @@ class ChiefServicer(OracleServicer):
             return True
         # Queued trials end the search only once every worker this chief served is lost; a resumed
         # chief starts with the interrupted trials queued and waits for its workers.
-        return bool(self.oracle._retry_queue) and self.workers_seen
+        return bool(retry_queue(self.oracle)) and self.workers_seen
 
     def requeue_silent_workers(self) -> None:
         """Give the trials of silent workers back to the queue for another worker to re-run."""
@@ -273,8 +277,8 @@ class ChiefServicer(OracleServicer):
             self.oracle.ongoing_trials.pop(worker, None)
             self.oracle.tuner_ids.discard(worker)
             self._last_call.pop(worker, None)
-            if trial.trial_id not in self.oracle._retry_queue:
-                self.oracle._retry_queue.append(trial.trial_id)
+            if trial.trial_id not in retry_queue(self.oracle):
+                retry_queue(self.oracle).append(trial.trial_id)
             self._lost_by[trial.trial_id] = worker
             self.oracle.save()
             self.on_orphan(trial.trial_id, worker)
@@ -286,12 +290,12 @@ class ChiefServicer(OracleServicer):
         owner = next((w for w, t in oracle.ongoing_trials.items() if t.trial_id == trial_id), None)
         lost_by = self._lost_by.get(trial_id)
         claimant = caller or lost_by  # tests drive the servicer without a call header
-        queued = trial_id in oracle._retry_queue  # nobody took it yet
+        queued = trial_id in retry_queue(oracle)  # nobody took it yet
         # Its own worker still runs it: the one declared lost, or one that outlived a chief restart.
         if owner is None and queued and claimant is not None and lost_by in (None, claimant):
             owner = claimant
             self._lost_by.pop(trial_id, None)
-            oracle._retry_queue.remove(trial_id)
+            retry_queue(oracle).remove(trial_id)
             trial = oracle.trials[trial_id]
             trial.status = TrialStatus.RUNNING
             oracle.ongoing_trials[owner] = trial
@@ -313,11 +317,3 @@ def _caller(context) -> str | None:
     if context is None:
         return None
     return dict(context.invocation_metadata() or ()).get(WORKER_HEADER)
-
-
-def _release_keras_tuner_lock(oracle) -> None:
-    """KerasTuner's `@synchronized` (1.4.8) has no try/finally: an exception leaves its lock held."""
-    name = threading.current_thread().name
-    if oracle_module.THREADS[oracle] == name:
-        oracle_module.THREADS[oracle] = None
-        oracle_module.LOCKS[oracle].release()

@@ -136,13 +136,13 @@ def save_weights_file(model: Any, path: str | Path) -> None:
     it leaves the HDF5 file open and unclosable, and the process crashes at exit (see the module
     docstring). Here HDF5 writes into a BytesIO only; the bytes reach the disk through plain writes.
     """
-    try:
-        from keras.src.saving import saving_lib
+    from tuner_app.keras_tuner_seam import weights_store
 
-        store_class, save_state = saving_lib.H5IOStore, saving_lib._save_state
-    except (ImportError, AttributeError):  # a Keras without these internals: its own writer
+    found = weights_store()
+    if found is None:  # a Keras without these internals: its own writer
         model.save_weights(path)
         return
+    store_class, save_state = found
     buffer = io.BytesIO()
     store = store_class(buffer, mode="w")
     try:
@@ -166,11 +166,10 @@ def _save_best_epoch(callback: Any) -> None:
 
 def save_checkpoints_safely(callbacks: list[Any]) -> None:
     """Make KerasTuner's best-epoch checkpoint callback (in a trial's callbacks) write safely."""
-    from keras_tuner.src.engine.tuner_utils import SaveBestEpoch
+    from tuner_app.keras_tuner_seam import override_checkpoint_save
 
     for callback in callbacks:
-        if isinstance(callback, SaveBestEpoch) and "_save_model" not in vars(callback):
-            callback._save_model = _save_best_epoch.__get__(callback)
+        override_checkpoint_save(callback, _save_best_epoch)
 
 
 _KT_SAVE_JSON: Callable[[str, Any], str] | None = None
@@ -195,8 +194,8 @@ def install_atomic_keras_tuner_json() -> None:
     that leaves them empty and the search cannot be resumed. Route its `save_json` through an atomic
     write (idempotent; affects this process's KerasTuner only)."""
     global _KT_SAVE_JSON
-    from keras_tuner.src import utils as kt_utils
+    from tuner_app.keras_tuner_seam import replace_save_json
 
-    if kt_utils.save_json is not _save_json_atomically:
-        _KT_SAVE_JSON = kt_utils.save_json
-        kt_utils.save_json = _save_json_atomically
+    before = replace_save_json(_save_json_atomically)
+    if before is not _save_json_atomically:
+        _KT_SAVE_JSON = before

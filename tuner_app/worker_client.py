@@ -9,18 +9,15 @@ call fails at once, with a message a person can act on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
 from keras_tuner.errors import FatalError
-from keras_tuner.src import protos
-from keras_tuner.src.distribute import oracle_client
-from keras_tuner.src.distribute.oracle_client import OracleClient
 
 from tuner_app.distributed import DistributedError
 from tuner_app.identity import encode as encode_identity
+from tuner_app.keras_tuner_seam import OracleClient, client_call_timeout, local_oracle, protos
 
 #: Call header naming the worker: KerasTuner's reports carry only a trial id, and a gRPC peer address
 #: changes when an idle connection is re-opened, so the chief could not otherwise tell who reports.
@@ -40,9 +37,10 @@ class ChiefClient(OracleClient):
     """OracleClient whose first failed call to the chief ends the worker's search."""
 
     def __init__(self, client: OracleClient, address: str, wait_s: float):
-        # Not OracleClient.__init__ (it reads the address from the environment): take over the
-        # client KerasTuner's Tuner built, on a channel whose calls carry this worker's name.
-        self.__dict__.update(client.__dict__)
+        # KerasTuner's own set-up (worker id and address from its environment, which the engine
+        # set), keeping what its Tuner decided for the client; then a channel naming this worker.
+        super().__init__(local_oracle(client))
+        self.multi_worker, self.should_report = client.multi_worker, client.should_report
         channel = grpc.intercept_channel(grpc.insecure_channel(address), _NameEveryCall(self.tuner_id))
         self.stub = protos.get_service_grpc().OracleStub(channel)
         self.address = address
@@ -90,15 +88,8 @@ class _NameEveryCall(grpc.UnaryUnaryClientInterceptor):
         return continuation(client_call_details._replace(metadata=metadata), request)
 
 
-@contextmanager
-def chief_call_timeout(seconds: float) -> Iterator[None]:
-    """KerasTuner reads its client's per-call deadline from a module constant at call time."""
-    before = oracle_client.TIMEOUT
-    oracle_client.TIMEOUT = seconds
-    try:
-        yield
-    finally:
-        oracle_client.TIMEOUT = before
+#: The client's per-call deadline (KerasTuner's is an hour), set around a block of calls.
+chief_call_timeout = client_call_timeout
 
 
 def describe_failure(exc: grpc.RpcError, address: str, waited_s: float) -> str:
