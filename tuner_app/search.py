@@ -1,7 +1,7 @@
 """`python -m tuner_app.search`: run a hyperparameter search headless, e.g. overnight.
 
-Exit codes: 0 success, 1 the search failed, 2 bad usage or input, 130 stopped by Ctrl+C / SIGTERM
-(finished trials are kept; continue with --resume).
+Exit codes (tuner_app.exit_codes.ExitCode): 0 success, 1 the search failed, 2 bad usage or input,
+130 stopped by Ctrl+C / SIGTERM (finished trials are kept; continue with --resume).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tuner_app.exit_codes import ExitCode
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
 if TYPE_CHECKING:
     from tuner_app.engine import SearchEngine
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 EPILOG = """\
 examples:
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\nStopped before the search started; nothing was run.", file=sys.stderr)
         else:
             print("\nAborted (finished trials are kept; continue with --resume).", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
 
 
 def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
@@ -88,7 +88,7 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
     except ConfigError as exc:  # one line: the usage text would bury it (argparse's own errors keep it)
         recorded = " (flags not given were taken from the project's recorded settings)" if args.resume else ""
         print(f"error: {exc}{recorded}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     from tuner_app.native_logs import import_backend_quietly
 
@@ -105,21 +105,21 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
         outcome = _run_reporting_crashes(engine)
     except (DataError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except (ProjectDirError, DistributedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except SearchError as exc:
         progress.close()
         if config.role == "worker":
             print(f"error: {exc}", file=sys.stderr)
-            return EXIT_FAILED
+            return ExitCode.FAILED
         try:  # the log may be missing (a folder never made, a log deleted under the search)
             print_summary(read_results(config.project_dir), None)
         except (ResultsError, OSError):
             pass
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return ExitCode.FAILED
     progress.close()
     if config.role == "worker":
         print(f"Worker {engine.worker} done: {outcome.reason}.")
@@ -131,8 +131,8 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
                 f"trials are kept in {config.project_dir}",
                 file=sys.stderr,
             )
-            return EXIT_FAILED
-    return EXIT_INTERRUPTED if interrupted() else EXIT_OK
+            return ExitCode.FAILED
+    return ExitCode.INTERRUPTED if interrupted() else ExitCode.OK
 
 
 def _run_reporting_crashes(engine: SearchEngine):
@@ -205,7 +205,7 @@ class _Signals:
             # already on disk (each log line is fsynced) and the kernel drops the project's lock.
             print("\nAborted (finished trials are kept; continue with --resume).", file=sys.stderr)
             sys.stderr.flush()
-            os._exit(EXIT_INTERRUPTED)
+            os._exit(ExitCode.INTERRUPTED)
         print(
             "\nStopping after the current epoch (finished trials are kept; "
             "continue later with --resume). Press Ctrl+C again to abort.",

@@ -6,7 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from tuner_app.config import SearchConfig
-from tuner_app.gui.runner import config_to_argv
+from tuner_app.exit_codes import ExitCode
+from tuner_app.gui.runner import EXIT_MESSAGES, config_to_argv
 from tuner_app.search import build_parser, config_from_args
 
 
@@ -22,3 +23,9 @@ def test_every_launch_setting_survives_the_command_line(tmp_path: Path):
     for field in dataclasses.fields(SearchConfig):
         if field.name not in skipped:
             assert getattr(parsed, field.name) == getattr(config, field.name), field.name
+
+
+def test_the_window_reads_the_clis_exit_codes_from_one_table():
+    assert [int(code) for code in ExitCode] == [0, 1, 2, 130]  # the documented contract of the CLI
+    assert all(type(code) is ExitCode for code in EXIT_MESSAGES)  # no literal codes in the runner
+    assert set(EXIT_MESSAGES) == {ExitCode.FAILED, ExitCode.USAGE}

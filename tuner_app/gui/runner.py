@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QThread, Sign
 
 from tuner_app.config import ConfigError, SearchConfig
 from tuner_app.data import DataError
+from tuner_app.exit_codes import ExitCode
 from tuner_app.results import ResultsError
 
 
@@ -68,7 +69,7 @@ def _expected(exc: Exception) -> bool:
 
 
 # -- child process ---------------------------------------------------------------------------------
-EXIT_MESSAGES = {1: "The search failed.", 2: "The search could not start."}
+EXIT_MESSAGES = {ExitCode.FAILED: "The search failed.", ExitCode.USAGE: "The search could not start."}
 
 
 def config_to_argv(config: SearchConfig) -> list[str]:
@@ -146,7 +147,7 @@ class SearchProcess(QObject):
         elif code in EXIT_MESSAGES:
             self.failed.emit("Search failed", errors[-1] if errors else EXIT_MESSAGES[code])
         else:
-            self.succeeded.emit("stopped" if code == 130 else "finished", "")
+            self.succeeded.emit("stopped" if code == ExitCode.INTERRUPTED else "finished", "")
         self.finished.emit()
 
 
