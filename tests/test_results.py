@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 
 import pytest
 
+from tuner_app.console import print_summary
+from tuner_app.report import summary_dict
 from tuner_app.results import RESULTS_FILE, ResultsError, ResultsReader, ResultsWriter, read_results
 
 
@@ -98,3 +101,19 @@ def test_folder_without_results_is_a_clear_error(tmp_path):
         read_results(tmp_path)
     with pytest.raises(ResultsError, match="does not exist"):
         read_results(tmp_path / "missing")
+
+
+def test_console_and_summary_count_statuses_alike(tmp_path):
+    writer = ResultsWriter(tmp_path)
+    write_trial(writer, "0", [[0.9]], status="failed")
+    write_trial(writer, "1", [[0.9]])
+    write_trial(writer, "2", [[0.8]])
+    writer.append("trial_started", trial_id="3", hyperparameters={})
+    writer.append("search_finished", state="stopped", reason="stopped by the user")
+    snapshot = read_results(tmp_path)
+    counts = {"failed": 1, "completed": 2, "interrupted": 1}
+    assert list(snapshot.status_counts().items()) == list(counts.items())  # first-seen order
+    assert list(summary_dict(snapshot)["trials"].items()) == list(counts.items())
+    out = io.StringIO()
+    print_summary(snapshot, None, out)
+    assert "; trials: 2 completed, 1 failed, 1 interrupted\n" in out.getvalue()  # sorted by name

@@ -126,9 +126,7 @@ class ConsoleProgress:
 def print_summary(snapshot: SearchSnapshot, outcome: Any, stream: TextIO | None = None) -> None:
     """The final table: best trials with mean +- std, test accuracy of the best, file locations."""
     out = stream or sys.stdout
-    counts: dict[str, int] = {}
-    for trial in snapshot.trials:
-        counts[trial.status] = counts.get(trial.status, 0) + 1
+    counts = snapshot.status_counts()
     elapsed = (
         snapshot.finished_at - snapshot.started_at if snapshot.finished_at and snapshot.started_at else None
     )

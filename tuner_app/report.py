@@ -45,9 +45,6 @@ def trial_row(trial: TrialRecord, names: list[str]) -> dict[str, Any]:
 
 def summary_dict(snapshot: SearchSnapshot, top: int = 10) -> dict[str, Any]:
     names = hyperparameter_names(snapshot)
-    statuses: dict[str, int] = {}
-    for trial in snapshot.trials:
-        statuses[str(trial.status)] = statuses.get(str(trial.status), 0) + 1
     return {
         "project_dir": str(snapshot.project_dir),
         "state": str(snapshot.state),
@@ -59,7 +56,7 @@ def summary_dict(snapshot: SearchSnapshot, top: int = 10) -> dict[str, Any]:
             if snapshot.finished_at and snapshot.started_at
             else None
         ),
-        "trials": statuses,
+        "trials": snapshot.status_counts(),
         "test": dict(snapshot.test) if snapshot.test else None,
         "test_error": snapshot.test_error,
         "identity": dict(snapshot.identity) if snapshot.identity else None,

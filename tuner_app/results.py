@@ -239,6 +239,13 @@ class SearchSnapshot:
             return None
         return self.project_dir / Path(str(self.test["model_path"])).name
 
+    def status_counts(self) -> dict[str, int]:
+        """Trials per status name, in the order each status first appears (summary.json keeps it)."""
+        counts: dict[str, int] = {}
+        for trial in self.trials:
+            counts[str(trial.status)] = counts.get(str(trial.status), 0) + 1
+        return counts
+
     def completed(self) -> list[TrialRecord]:
         return [t for t in self.trials if t.status is TrialStatus.COMPLETED and t.mean is not None]
 
