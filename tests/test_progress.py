@@ -6,7 +6,14 @@ import keras_tuner as kt
 import pytest
 
 from search_spaces import make_hypermodel
-from tuner_app.progress import grid_size, planned_trials, remaining_s, total_from_config
+from tuner_app.progress import (
+    budget_trial_cap,
+    grid_size,
+    planned_trials,
+    remaining_s,
+    total_from_config,
+    trial_cap,
+)
 
 
 def declared_space(family: str, space: str) -> list:
@@ -94,3 +101,27 @@ def test_window_status_counts_the_grid_not_the_cap(tmp_path):
     text = status_text(snapshot, now=50.0)
     assert "2/5 trials" in text
     assert "ETA 50s" in text  # 3 trials of 20 s left, 10 s of the running one done
+
+
+def test_hyperband_is_capped_only_by_a_standalone_budget():
+    assert trial_cap("hyperband", "standalone", 4) == 4
+    assert trial_cap("hyperband", "chief", 4) is None  # no Budget cap in distributed mode
+    assert trial_cap("hyperband", "worker", 4) is None
+    for tuner in ("random", "bayesian", "grid"):  # their oracle keeps --max-trials in every role
+        assert trial_cap(tuner, "chief", 4) == 4
+    assert trial_cap("random", "standalone", None) is None
+    assert budget_trial_cap("standalone", 4) == 4
+    assert budget_trial_cap("chief", 4) is None and budget_trial_cap("worker", 4) is None
+
+
+@pytest.mark.parametrize("role", ["standalone", "chief", "worker"])
+def test_engine_budget_follows_the_same_cap_rule(tmp_path, role):
+    """The engine's Budget must be the cap trial_cap assumes for Hyperband (it builds nothing on disk)."""
+    from tuner_app.config import SearchConfig
+    from tuner_app.engine import SearchEngine
+
+    config = SearchConfig(
+        tuner="hyperband", role=role, max_trials=4, project_dir=tmp_path / "p",
+        worker_id="w1" if role == "worker" else None,
+    )  # fmt: skip
+    assert SearchEngine(config).budget.max_trials == trial_cap("hyperband", role, 4)

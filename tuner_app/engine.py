@@ -42,7 +42,7 @@ from tuner_app.input_checks import (
     misshapen_state_files,
     project_write_failure,
 )
-from tuner_app.progress import planned_trials
+from tuner_app.progress import budget_trial_cap, planned_trials, trial_cap
 from tuner_app.project_lock import ProjectBusy, ProjectLock, read_holder
 from tuner_app.project_state import KERAS_TUNER_SUBDIR, folder_problem, request_problem
 from tuner_app.report import write_summary
@@ -89,10 +89,10 @@ class SearchEngine:
         self.config = config.validated()
         self.listener = listener
         self.budget = Budget(
-            # In distributed mode the chief's oracle alone counts trials, and the chief alone keeps
-            # the time limit: a worker stopping mid-trial on its own clock would look lost to the
-            # chief. The chief hands out no trial after the limit; running ones finish.
-            max_trials=self.config.max_trials if self.config.role == "standalone" else None,
+            # In distributed mode the chief's oracle alone counts trials (budget_trial_cap), and the
+            # chief alone keeps the time limit: a worker stopping mid-trial on its own clock would look
+            # lost to the chief. The chief hands out no trial after the limit; running ones finish.
+            max_trials=budget_trial_cap(self.config.role, self.config.max_trials),
             time_limit_s=self.config.time_limit_s if self.config.role != "worker" else None,
             target=self.config.target,
         )
@@ -245,8 +245,7 @@ class SearchEngine:
             resumed=config.resume,
             planned_trials=planned_trials(
                 config.tuner,
-                # Only a standalone search caps Hyperband at --max-trials (its Budget); a chief's does not.
-                config.max_trials if config.tuner != "hyperband" or config.role == "standalone" else None,
+                trial_cap(config.tuner, config.role, config.max_trials),
                 tuner.oracle.hyperparameters.space,
                 config.epochs,
             ),
@@ -364,7 +363,7 @@ class SearchEngine:
             max_retries_per_trial=config.max_retries,
             max_consecutive_failed_trials=config.max_failures,
         )
-        if config.tuner == "hyperband":
+        if config.tuner == "hyperband":  # no trial count: the Budget caps it (progress.trial_cap)
             kwargs["max_epochs"] = config.epochs
         else:
             kwargs["max_trials"] = config.max_trials

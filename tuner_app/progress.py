@@ -62,10 +62,31 @@ def hyperband_trials(max_epochs: int, factor: int = HYPERBAND_FACTOR, min_epochs
     )
 
 
+def budget_trial_cap(role: str, max_trials: int | None) -> int | None:
+    """The trial count the engine's Budget stops at: a standalone search's --max-trials.
+
+    In distributed mode the chief's oracle alone counts trials, so neither the chief's nor a worker's
+    Budget counts them.
+    """
+    return max_trials if role == "standalone" else None
+
+
+def trial_cap(tuner: str, role: str, max_trials: int | None) -> int | None:
+    """The --max-trials that bounds this search's trial count; None when nothing caps it.
+
+    Random, Bayesian and grid hand it to KerasTuner's oracle, which keeps it in every role. Hyperband's
+    oracle takes no trial count (its epochs set it), so only the Budget caps it: a standalone
+    Hyperband stops at --max-trials, a chief's runs all its brackets.
+    """
+    if tuner == "hyperband":
+        return budget_trial_cap(role, max_trials)
+    return max_trials
+
+
 def planned_trials(
     tuner: str, max_trials: int | None, space: Sequence[Any], max_epochs: int | None = None
 ) -> int | None:
-    """Trials the search will run if nothing stops it early (the engine caps every tuner at max_trials)."""
+    """Trials the search will run if nothing stops it early, `max_trials` being its `trial_cap`."""
     if tuner == "hyperband":
         if not max_epochs:
             return None
