@@ -38,7 +38,7 @@ class ConvHyperModel(MnistHyperModel):
 
     #: Tried first by random and Bayesian searches (tuner_app.start_point): a small batch-normalised
     #: net that learns fast on a CPU (batch norm reached 98.9 % validation in 3 epochs here,
-    #: ../shared/DESIGN.md); no augmentation, which costs ~70 s an epoch on 2 cores.
+    #: docs/design.md); no augmentation, which costs ~70 s an epoch on 2 cores.
     START = {
         "conv_blocks": 2,
         "filters_0": 32,

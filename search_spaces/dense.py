@@ -29,7 +29,7 @@ class DenseHyperModel(MnistHyperModel):
     }
 
     #: Tried first by random and Bayesian searches (tuner_app.start_point): 3x512, dropout 0.3, Adam
-    #: with cosine decay reached 98.52 % test in 40 epochs on this machine (../shared/DESIGN.md).
+    #: with cosine decay reached 98.52 % test in 40 epochs on this machine (docs/design.md).
     START = {
         "num_layers": 3,
         "units_0": 512,

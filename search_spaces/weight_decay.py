@@ -28,7 +28,7 @@ class WeightDecayHyperModel(MnistHyperModel):
     }
 
     #: Tried first by random and Bayesian searches (tuner_app.start_point): L2 1e-5, SGD momentum 0.9,
-    #: cosine decay from 0.1 reached 98.54 % test in 30 epochs on this machine (../shared/DESIGN.md).
+    #: cosine decay from 0.1 reached 98.54 % test in 30 epochs on this machine (docs/design.md).
     START = {
         "l2": 1e-5,
         "optimizer": "sgd",

@@ -22,6 +22,7 @@ def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_search_end_to_end(tmp_path, small_npz):
     project = tmp_path / "run"
     result = run_cli(
@@ -79,6 +80,7 @@ def test_bad_usage_exits_2_with_a_message(tmp_path, args, message):
     assert not (tmp_path / "p").exists()
 
 
+@pytest.mark.slow
 def test_bad_data_file_exits_2_naming_file_and_keys(tmp_path):
     bad = tmp_path / "bad.npz"
     np.savez(bad, images=np.zeros((10, 28, 28), np.uint8))
@@ -88,6 +90,7 @@ def test_bad_data_file_exits_2_naming_file_and_keys(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_resume_without_a_search_exits_2(tmp_path):
     result = run_cli("--resume", "--project-dir", str(tmp_path / "empty"), timeout=120)
     assert result.returncode == 2

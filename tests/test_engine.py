@@ -31,6 +31,7 @@ def config(tmp_path, small_npz, **changes) -> SearchConfig:
     return SearchConfig(**base)
 
 
+@pytest.mark.slow
 def test_search_records_every_epoch_of_every_replicate(tmp_path, small_npz):
     test_reads = []
 
@@ -89,6 +90,7 @@ class DivergingOrNot(kt.HyperModel):
         return model
 
 
+@pytest.mark.slow
 def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path, small_npz):
     cfg = config(tmp_path, small_npz, tuner="grid", max_trials=2, epochs=2)
     outcome = SearchEngine(cfg, hypermodel=DivergingOrNot()).run()
@@ -99,6 +101,7 @@ def test_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(tmp_path, 
     assert outcome.state == "finished" and outcome.test_accuracy > 0.5
 
 
+@pytest.mark.slow
 def test_consecutive_failure_limit_ends_the_search_but_keeps_results(tmp_path, small_npz):
     class AlwaysDiverges(DivergingOrNot):
         def build(self, hp):
@@ -114,6 +117,7 @@ def test_consecutive_failure_limit_ends_the_search_but_keeps_results(tmp_path, s
     assert [t.status for t in snapshot.trials] == ["failed", "failed"]
 
 
+@pytest.mark.slow
 def test_cancel_from_another_thread_keeps_finished_trials(tmp_path, small_npz):
     engine: SearchEngine
 
@@ -130,6 +134,7 @@ def test_cancel_from_another_thread_keeps_finished_trials(tmp_path, small_npz):
     assert outcome.best_model_path is not None
 
 
+@pytest.mark.slow
 def test_target_and_time_limit_stop_cleanly(tmp_path, small_npz):
     cfg = config(tmp_path, small_npz, max_trials=5, target=0.1, tensorboard=True)
     target = SearchEngine(cfg).run()
@@ -143,6 +148,7 @@ def test_target_and_time_limit_stop_cleanly(tmp_path, small_npz):
     assert timed.best_model_path is None
 
 
+@pytest.mark.slow
 def test_resume_completes_the_budget_and_keeps_trials(tmp_path, small_npz):
     first = SearchEngine(config(tmp_path, small_npz, max_trials=2, epochs=1)).run()
     before = {t.trial_id: t.mean for t in read_results(first.project_dir).completed()}
@@ -154,6 +160,7 @@ def test_resume_completes_the_budget_and_keeps_trials(tmp_path, small_npz):
     assert {k: after[k] for k in before} == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tuner", ["hyperband", "bayesian"])
 def test_other_tuners_run(tmp_path, small_npz, tuner):
     outcome = SearchEngine(config(tmp_path, small_npz, tuner=tuner, max_trials=3, epochs=2)).run()
@@ -162,6 +169,7 @@ def test_other_tuners_run(tmp_path, small_npz, tuner):
     assert outcome.test_accuracy is not None
 
 
+@pytest.mark.slow
 def test_weight_decay_seed_grid_reports_mean_and_std_per_factor(tmp_path, small_npz):
     cfg = config(
         tmp_path, small_npz, family="weight_decay", space="seed", tuner="grid",
@@ -203,6 +211,7 @@ def test_mirrored_strategy_builds_and_trains_under_the_strategy(tmp_path, small_
     assert seen and set(seen) == {"MirroredStrategy"}
 
 
+@pytest.mark.slow
 def test_random_search_tries_the_family_start_point_first(tmp_path, small_npz):
     from search_spaces.dense import DenseHyperModel
 

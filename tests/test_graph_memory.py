@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 from tensorflow.python.framework import ops
 from tensorflow.python.framework.func_graph import FuncGraph
 
 from tuner_app.config import SearchConfig
 from tuner_app.engine import SearchEngine
 from tuner_app.graph_memory import PREFIX
+
+pytestmark = pytest.mark.slow  # a real search (see the slow marker in pyproject.toml)
 
 
 def custom_gradients() -> set[str]:

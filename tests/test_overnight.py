@@ -16,6 +16,8 @@ import pytest
 
 from tuner_app.results import RESULTS_FILE, read_results
 
+pytestmark = pytest.mark.slow  # real searches (see the slow marker in pyproject.toml)
+
 CLI = [sys.executable, "-m", "tuner_app.search"]
 
 

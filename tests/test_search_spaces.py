@@ -28,6 +28,7 @@ def sample_values(hypermodel, seed: int) -> kt.HyperParameters:
     return hp
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_family_builds_and_trains_across_its_space(family, mnist):
     hypermodel = make_hypermodel(family)

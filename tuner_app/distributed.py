@@ -40,11 +40,6 @@ def configure_environment(role: str, address: str, tuner_id: str) -> None:
     os.environ["KERASTUNER_ORACLE_PORT"] = str(port)
 
 
-def clear_environment() -> None:
-    for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
-        os.environ.pop(name, None)
-
-
 def check_port_free(address: str) -> None:
     host, port = parse_address(address)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from tuner_app.results import OBJECTIVE, SearchSnapshot, TrialRecord, mean_metric_curve
+from tuner_app.results import SearchSnapshot, TrialRecord, mean_metric_curve
 
 CURVE_METRICS = ("accuracy", "val_accuracy", "loss", "val_loss")
 HINTON_WEIGHT_DECAY = 0.9847  # 3-layer NN 500+300, weight decay (Hinton 2005, LeCun's MNIST table)
@@ -112,7 +112,3 @@ def weight_decay_points(snapshot: SearchSnapshot, name: str = "l2") -> list[Erro
             )
         )
     return sorted(points, key=lambda p: p.x)
-
-
-def objective_label() -> str:
-    return OBJECTIVE.replace("_", " ")

@@ -40,6 +40,7 @@ def child_env() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_exit_while_a_plot_is_drawn_is_clean() -> None:
     """Without the render thread joined at exit about one run in two aborted (measured 7 of 12), so
     eight runs at staggered moments of the draw all exiting 0 is the evidence."""

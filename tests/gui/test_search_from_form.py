@@ -8,6 +8,8 @@ import pytest
 
 from tuner_app.results import read_results
 
+pytestmark = pytest.mark.slow  # real searches (see the slow marker in pyproject.toml)
+
 
 def start(window, project: Path, trials: int, epochs: int) -> None:
     form = window.form

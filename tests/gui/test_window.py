@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from tuner_app import plot_data
@@ -164,6 +165,7 @@ def test_save_plot_png(window, cli_project: Path, tmp_path: Path) -> None:
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_a_project_shared_by_several_workers_shows_who_ran_each_trial(window, tmp_path: Path) -> None:
     """Two engines with different worker names append to one project folder, as a chief's workers
     do (tests/test_overnight.py runs the real gRPC chief and workers); the window opens it as usual."""

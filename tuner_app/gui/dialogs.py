@@ -9,7 +9,3 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 def show_error(parent: QWidget | None, title: str, message: str) -> None:
     """A modal error with the message a person can act on; never a traceback."""
     QMessageBox.critical(parent, title, message)
-
-
-def show_info(parent: QWidget | None, title: str, message: str) -> None:
-    QMessageBox.information(parent, title, message)
