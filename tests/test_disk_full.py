@@ -124,10 +124,9 @@ def test_a_trial_that_kerastuner_failed_on_a_full_disk_ends_the_search_unrecorde
         return model
 
     tuner = make_tuner(
-        "random", hypermodel=build, objective="val_loss", max_trials=2, directory=str(tmp_path),
-        project_name="kt",
+        "random", writer=ResultsWriter(tmp_path), budget=Budget(), hypermodel=build, objective="val_loss",
+        max_trials=2, directory=str(tmp_path), project_name="kt",
     )  # fmt: skip
-    tuner.setup_recording(ResultsWriter(tmp_path), Budget())
     trial = tuner.oracle.create_trial("main")
     tuner.on_trial_begin(trial)
     trial.status = kt.engine.trial.TrialStatus.INVALID

@@ -372,7 +372,9 @@ class SearchEngine:
 
             kwargs["distribution_strategy"] = tf.distribute.MirroredStrategy()
         try:
-            tuner = make_tuner(config.tuner, **kwargs)
+            tuner = make_tuner(
+                config.tuner, writer=self.writer, budget=self.budget, listener=self.listener, **kwargs
+            )
         except (ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
             # json.JSONDecodeError from a damaged oracle.json / trial.json; KeyError (which KerasTuner
             # re-raises as RuntimeError), TypeError, AttributeError from one of the wrong shape
@@ -391,7 +393,6 @@ class SearchEngine:
         fresh = config.role != "worker" and not tuner.oracle.trials  # a worker's oracle is remote
         if config.start_point and config.tuner in STARTING_TUNERS and start and fresh:
             begin_at(tuner.oracle, start)
-        tuner.setup_recording(self.writer, self.budget, self.listener)
         tuner.oracle.verbose = 0
         if config.role == "standalone":
             ended = [t for t in tuner.oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]

@@ -32,13 +32,6 @@ from tuner_app.events import Event, TrialStatus
 from tuner_app.graph_memory import TrialGraphs
 from tuner_app.results import LogReplaced, ResultsWriter
 
-TUNER_CLASSES: dict[str, type[kt.Tuner]] = {
-    "random": kt.RandomSearch,
-    "bayesian": kt.BayesianOptimization,
-    "hyperband": kt.Hyperband,
-    "grid": kt.GridSearch,
-}
-
 
 class LogLost(FatalError):
     """The results log was deleted or replaced under the search (ResultsWriter's LogReplaced)."""
@@ -95,17 +88,21 @@ def short_error(message: str | None) -> str | None:
 class RecordingMixin:
     """Mixed into a KerasTuner tuner: writes events, stops on budget, fails diverging trials."""
 
-    def setup_recording(
+    def __init__(
         self,
+        *args: Any,
         writer: ResultsWriter,
         budget: Budget,
         listener: Callable[[dict[str, Any]], None] | None = None,
+        **kwargs: Any,
     ) -> None:
+        """KerasTuner's own arguments, plus where events go and the budget that stops the search."""
         self._writer = writer
         self._budget = budget
         self._listener = listener
         self._execution = -1
         self._graphs = TrialGraphs()
+        super().__init__(*args, **kwargs)
 
     def _emit(self, event: str, **fields: Any) -> None:
         try:
@@ -221,12 +218,41 @@ def _is_number(value: Any) -> bool:
     return True
 
 
-def make_tuner(kind: str, **kwargs: Any) -> kt.Tuner:
-    """Instantiate the recording subclass of KerasTuner's tuner `kind`."""
-    base = TUNER_CLASSES[kind]
+class RecordingRandomSearch(RecordingMixin, kt.RandomSearch):
+    """KerasTuner's random search, recorded."""
+
+
+class RecordingBayesianOptimization(RecordingMixin, kt.BayesianOptimization):
+    """KerasTuner's Bayesian optimization, recorded."""
+
+
+class RecordingHyperband(RecordingMixin, kt.Hyperband):
+    """KerasTuner's Hyperband, recorded."""
+
+
+class RecordingGridSearch(RecordingMixin, kt.GridSearch):
+    """KerasTuner's grid search, recorded."""
+
+
+TUNER_CLASSES: dict[str, type[kt.Tuner]] = {
+    "random": RecordingRandomSearch,
+    "bayesian": RecordingBayesianOptimization,
+    "hyperband": RecordingHyperband,
+    "grid": RecordingGridSearch,
+}
+
+
+def make_tuner(
+    kind: str,
+    *,
+    writer: ResultsWriter,
+    budget: Budget,
+    listener: Callable[[dict[str, Any]], None] | None = None,
+    **kwargs: Any,
+) -> kt.Tuner:
+    """The recording tuner of `kind` (KerasTuner's arguments in `kwargs`), writing to `writer`."""
     install_atomic_keras_tuner_json()
-    cls = type(f"Recording{base.__name__}", (RecordingMixin, base), {})
-    return cls(**kwargs)
+    return TUNER_CLASSES[kind](writer=writer, budget=budget, listener=listener, **kwargs)
 
 
 def format_exception(exc: BaseException) -> str:
