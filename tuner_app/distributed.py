@@ -32,7 +32,7 @@ def parse_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def configure_environment(role: str, address: str, tuner_id: str) -> None:
+def configure_environment(address: str, tuner_id: str) -> None:
     """Set KerasTuner's variables; it reads them whenever a tuner is built or searches."""
     host, port = parse_address(address)
     os.environ["KERASTUNER_TUNER_ID"] = tuner_id

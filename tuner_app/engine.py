@@ -202,7 +202,7 @@ class SearchEngine:
         if config.role != "standalone":
             if config.role == "chief":  # resumed too: before the project is touched
                 check_port_free(config.oracle)
-            configure_environment(config.role, config.oracle, self.worker)
+            configure_environment(config.oracle, self.worker)
         # Refusals first, before the folder is created or locked: the folder as it is now (checked
         # again under the lock), then the data.
         if self.project_dir.is_dir() and config.role != "worker":
