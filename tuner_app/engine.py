@@ -46,7 +46,8 @@ from tuner_app.progress import budget_trial_cap, planned_trials, trial_cap
 from tuner_app.project_lock import ProjectBusy, ProjectLock, read_holder
 from tuner_app.project_state import KERAS_TUNER_SUBDIR, folder_problem, request_problem
 from tuner_app.report import write_summary
-from tuner_app.results import RESULTS_FILE, LogReplaced, ResultsWriter, read_results
+from tuner_app.results import read_results
+from tuner_app.results_writer import RESULTS_FILE, LogReplaced, ResultsWriter
 from tuner_app.settings import IDENTITY_FIELDS
 from tuner_app.start_point import STARTING_TUNERS, begin_at
 from tuner_app.tuners import BudgetWatch, LogLost, StopSearch, format_exception, make_tuner
@@ -119,7 +120,7 @@ class SearchEngine:
 
     def check_project_dir(self) -> None:
         """Refuse to overwrite an earlier search unless asked to resume it, and refuse to resume
-        from half a project (the rule is `tuner_app.project_state.resume_problem`)."""
+        from half a project (the rule is `tuner_app.project_state.folder_problem`)."""
         if self.config.role == "worker":
             return  # workers join the chief's project folder
         problem = folder_problem(self.project_dir, self.config.resume)

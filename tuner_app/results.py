@@ -1,6 +1,7 @@
 """The results store: an append-only JSON Lines event log in the project folder, and its reader.
 
-Why a log of events rather than a file rewritten per trial: an append of one line is crash-safe (a
+The writer is `tuner_app.results_writer`; this module reads. Why a log of events rather than a file
+rewritten per trial: an append of one line is crash-safe (a
 kill loses at most the running trial and can leave at most one torn line at the end, which the reader
 skips and reports), several worker processes can append to one file under an advisory lock, and a
 reader in another process (the window following a headless run) can read only what is new.
@@ -14,122 +15,28 @@ reads its own files.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
 import statistics
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tuner_app.events import BadEvent, Event, SearchState, TrialStatus, checked_event
+from tuner_app.project_lock import lock_holder
+from tuner_app.results_writer import RESULTS_FILE, LogReplaced, ResultsWriter
 
-RESULTS_FILE = "results.jsonl"
 OBJECTIVE = "val_accuracy"
+__all__ = [  # the writer lives in results_writer; importing it from here keeps working
+    "OBJECTIVE", "RESULTS_FILE", "LogReplaced", "ResultsError", "ResultsReader", "ResultsWriter",
+    "SearchSnapshot", "TrialRecord", "read_results",
+]  # fmt: skip
 
 
 class ResultsError(ValueError):
     """A project folder holds no readable results."""
-
-
-class LogReplaced(RuntimeError):
-    """The results log was deleted or replaced under a running search; appending would split it."""
-
-
-class ResultsWriter:
-    """Appends events to the project's log; every line is flushed to disk before it returns.
-
-    The first append creates the log (and the folder); later appends refuse to write into a log that
-    was deleted or replaced meanwhile (LogReplaced), since recreating it would keep only the events
-    written after the swap and the search would look like another one.
-    """
-
-    def __init__(self, project_dir: str | Path, worker: str = "main"):
-        self.path = Path(project_dir) / RESULTS_FILE
-        self.worker = worker
-        self._file_id: tuple[int, int] | None = None  # (device, inode) of the log first written
-        self._end = 0  # the log's size after this writer's last line: it can only grow
-
-    def append(self, event: str, **fields: Any) -> dict[str, Any]:
-        record = {"event": event, "time": time.time(), "worker": self.worker, **fields}
-        line = (json.dumps(record, default=_json_default, allow_nan=True) + "\n").encode()
-        fd = self._open()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # several workers may share one project folder
-            try:
-                _repair_torn_tail(fd)
-                _append_whole_line(fd, line)
-                self._end = os.fstat(fd).st_size
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
-        return record
-
-    def _open(self) -> int:
-        flags = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC
-        if self._file_id is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            flags |= os.O_CREAT
-        try:
-            fd = os.open(self.path, flags, 0o644)
-        except FileNotFoundError:
-            raise LogReplaced(
-                f"{self.path} was deleted while the search was writing it; the search stops so that "
-                "it does not start a log of its own half (KerasTuner's state and checkpoints remain)"
-            ) from None
-        info = os.fstat(fd)
-        file_id = (info.st_dev, info.st_ino)
-        if self._file_id is None:
-            self._file_id = file_id
-        elif file_id != self._file_id:
-            os.close(fd)
-            raise LogReplaced(
-                f"{self.path} was replaced by another file while the search was writing it; the "
-                "search stops rather than mix its events into that file"
-            )
-        elif info.st_size < self._end:  # emptied or cut in place (`: > file`, an editor's save)
-            os.close(fd)
-            raise LogReplaced(
-                f"{self.path} was truncated while the search was writing it (it holds "
-                f"{info.st_size} bytes, {self._end} were written); the search stops rather than "
-                "continue a log that lost its beginning"
-            )
-        return fd
-
-
-def _repair_torn_tail(fd: int) -> None:
-    """After a crash mid-write, end the torn line so the next event starts on a line of its own."""
-    size = os.fstat(fd).st_size
-    if size and os.pread(fd, 1, size - 1) != b"\n":
-        os.write(fd, b"\n")
-
-
-def _append_whole_line(fd: int, line: bytes) -> None:
-    """Append `line` and flush it to disk, whole or not at all: on a full disk os.write writes what
-    fits and only the next write raises (ENOSPC); the part written is cut off again, so the log keeps
-    no torn line (the caller holds the lock, so nobody appended meanwhile)."""
-    start = os.fstat(fd).st_size
-    try:
-        view = memoryview(line)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    except OSError:
-        try:
-            os.ftruncate(fd, start)
-        except OSError:
-            pass
-        raise
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -512,7 +419,5 @@ def read_results(project_dir: str | Path) -> SearchSnapshot:
     reader.poll()
     live = None
     if reader.state is SearchState.RUNNING:
-        from tuner_app.project_lock import lock_holder  # (imports nothing heavy; kept local: no cycle)
-
         live = lock_holder(project) is not None
     return reader.snapshot(live=live)

@@ -29,8 +29,8 @@ examples:
     python -m tuner_app.search --family conv --tuner hyperband --epochs 20 --time-limit 8h
     python -m tuner_app.search --family conv --tuner hyperband --epochs 20 --time-limit 8h --resume
   distributed over a chief and workers sharing one folder (KerasTuner's own gRPC mode):
-    python -m tuner_app.search --role chief  --oracle 10.0.0.1:8000 --project-dir /shared/run --max-trials 40
-    python -m tuner_app.search --role worker --oracle 10.0.0.1:8000 --project-dir /shared/run --worker-id gpu1
+    python -m tuner_app.search --role chief  --oracle 10.0.0.1:8000 --project-dir /mnt/run --max-trials 40
+    python -m tuner_app.search --role worker --oracle 10.0.0.1:8000 --project-dir /mnt/run --worker-id gpu1
   the seed notebook's weight-decay grid, 5 factors x 3 replicates, mean +- std per factor:
     python -m tuner_app.search --family weight_decay --space seed --tuner grid --executions 3
 

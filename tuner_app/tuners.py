@@ -30,7 +30,7 @@ from tuner_app.disk import (
 )
 from tuner_app.events import Event, TrialStatus
 from tuner_app.graph_memory import TrialGraphs
-from tuner_app.results import LogReplaced, ResultsWriter
+from tuner_app.results_writer import LogReplaced, ResultsWriter
 
 
 class LogLost(FatalError):
