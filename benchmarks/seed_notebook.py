@@ -2,7 +2,7 @@
 
 Honestly means: 50,000 training images, 10,000 validation images split from MNIST's training set for
 every choice (epochs, factors), and the 10,000 test images touched once, by the engine, for the model
-it selected. Each experiment runs through the product's own engine with `--space seed`, so these
+it selected. Each experiment runs through the product's own engine with `--space notebook`, so these
 are the notebook's models built by our search spaces. The notebook's own figures are printed beside
 ours. Its 500-300 run used binary cross-entropy by mistake; here every model uses the correct sparse
 categorical cross-entropy.
@@ -32,13 +32,13 @@ from tuner_app.results import read_results
 class Dense6464Batch32(DenseHyperModel):
     """The same 64-64 at Keras's default batch size 32: what a notebook that sets none trains with."""
 
-    SEED = {**DenseHyperModel.SEED, "batch_size": 32}
+    NOTEBOOK = {**DenseHyperModel.NOTEBOOK, "batch_size": 32}
 
 
 class Dense500300(DenseHyperModel):
     """The notebook's 784-500-300-10 without weight decay (SGD 0.1, batch 128, relu)."""
 
-    SEED = {**DenseHyperModel.SEED, "units_0": 500, "units_1": 300}
+    NOTEBOOK = {**DenseHyperModel.NOTEBOOK, "units_0": 500, "units_1": 300}
 
 
 EXPERIMENTS = {
@@ -80,10 +80,10 @@ def main() -> None:
             epochs = epochs or args.wd_epochs
             print(f"{name}: {what}, {epochs} epochs", flush=True)
             config = SearchConfig(
-                family=family, tuner=tuner, space="seed", max_trials=None, epochs=epochs,
+                family=family, tuner=tuner, space="notebook", max_trials=None, epochs=epochs,
                 executions=executions, project_dir=Path(tmp) / name,
             )  # fmt: skip
-            hypermodel = hypermodel_class(space="seed") if hypermodel_class else None
+            hypermodel = hypermodel_class(space="notebook") if hypermodel_class else None
             summary = run_search(config, hypermodel)
             best = summary["best_trials"][0] if summary["best_trials"] else {}
             row = {

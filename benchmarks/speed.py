@@ -63,8 +63,8 @@ class Dense500300(DenseHyperModel):
     """The 500-300 network at a fixed batch size (SGD 0.1, relu), as a seed-space hypermodel."""
 
     def __init__(self, batch_size: int, **kwargs):
-        self.SEED = {**DenseHyperModel.SEED, "units_0": 500, "units_1": 300, "batch_size": batch_size}
-        super().__init__(space="seed", **kwargs)
+        self.NOTEBOOK = {**DenseHyperModel.NOTEBOOK, "units_0": 500, "units_1": 300, "batch_size": batch_size}
+        super().__init__(space="notebook", **kwargs)
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -83,7 +83,7 @@ def plain_fit_epoch_s(splits, batch: int, epochs: int, jit, validation_batch: in
     """Median epoch time of plain model.fit (with validation, as a search trains)."""
     keras.backend.clear_session()
     hypermodel = Dense500300(batch, jit_compile=jit)
-    model = hypermodel.build(hypermodel.seed_hyperparameters())
+    model = hypermodel.build(hypermodel.notebook_hyperparameters())
     timer = EpochTimer()
     model.fit(
         splits.train.x, splits.train.y, batch_size=batch, epochs=epochs, verbose=0,
@@ -97,7 +97,7 @@ def engine_epoch_s(batch: int, epochs: int, workdir: Path, run: int) -> float:
     """Median epoch time through the engine (times between its logged epoch events)."""
     project = workdir / f"engine-{batch}-{run}"
     config = SearchConfig(
-        family="dense", tuner="grid", space="seed", max_trials=None, epochs=epochs, project_dir=project
+        family="dense", tuner="grid", space="notebook", max_trials=None, epochs=epochs, project_dir=project
     )
     SearchEngine(config, hypermodel=Dense500300(batch), load_test=lambda: _tiny_test()).run()
     records = [json.loads(line) for line in (project / RESULTS_FILE).read_text().splitlines()]

@@ -17,7 +17,15 @@ FAMILIES: dict[str, str] = {
     "weight_decay": "search_spaces.weight_decay:WeightDecayHyperModel",
     "conv": "search_spaces.conv:ConvHyperModel",
 }
-SPACES = ("full", "seed")
+SPACES = ("full", "notebook")
+#: Older names still accepted: "seed" was the notebook's configuration before "seed" meant only the
+#: random seed.
+SPACE_ALIASES = {"seed": "notebook"}
+
+
+def canonical_space(name: str) -> str:
+    """The space's current name (`seed` -> `notebook`); unknown names are returned unchanged."""
+    return SPACE_ALIASES.get(name, name)
 
 
 def hypermodel_class(family: str) -> type[MnistHyperModel]:
@@ -30,7 +38,7 @@ def hypermodel_class(family: str) -> type[MnistHyperModel]:
 
 
 def make_hypermodel(family: str, space: str = "full", **kwargs: Any) -> MnistHyperModel:
-    return hypermodel_class(family)(space=space, **kwargs)
+    return hypermodel_class(family)(space=canonical_space(space), **kwargs)
 
 
-__all__ = ["FAMILIES", "SPACES", "hypermodel_class", "make_hypermodel"]
+__all__ = ["FAMILIES", "SPACES", "SPACE_ALIASES", "canonical_space", "hypermodel_class", "make_hypermodel"]

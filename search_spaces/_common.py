@@ -1,4 +1,4 @@
-"""Pieces shared by the families: the seed-or-full switch, optimizers, schedules and batch size."""
+"""Pieces shared by the families: the notebook-or-full switch, optimizers, schedules and batch size."""
 
 from __future__ import annotations
 
@@ -13,30 +13,30 @@ from search_spaces import SPACES
 
 
 class Space:
-    """Wraps `hp` so one `build` serves the full space and the seed notebook's fixed configuration.
+    """Wraps `hp` so one `build` serves the full space and the notebook's fixed configuration.
 
-    In "seed" mode every hyperparameter is `hp.Fixed` at the seed value, except those the seed
+    In "notebook" mode every hyperparameter is `hp.Fixed` at the notebook's value, except those the notebook
     itself varied (the weight-decay grid), which the family passes as a `Choice`.
     """
 
-    def __init__(self, hp: kt.HyperParameters, mode: str, seed: Mapping[str, Any]):
+    def __init__(self, hp: kt.HyperParameters, mode: str, notebook: Mapping[str, Any]):
         if mode not in SPACES:
             raise ValueError(f"Unknown space {mode!r}; choose one of {', '.join(SPACES)}.")
         self.hp = hp
         self.mode = mode
-        self.seed = seed
+        self.notebook = notebook
 
     def get(self, name: str, full: Callable[[], Any]) -> Any:
-        if self.mode == "seed":
-            return self.hp.Fixed(name, self.seed[name])
+        if self.mode == "notebook":
+            return self.hp.Fixed(name, self.notebook[name])
         return full()
 
 
 class MnistHyperModel(kt.HyperModel):
-    """Base for the families: seed point, compile options and a `fit` that tunes the batch size."""
+    """Base for the families: the notebook's point, compile options and a `fit` that tunes the batch size."""
 
-    #: The seed notebook's configuration, one value per hyperparameter the family defines.
-    SEED: Mapping[str, Any] = {}
+    #: The seed notebook's configuration (`--space notebook`), one value per hyperparameter.
+    NOTEBOOK: Mapping[str, Any] = {}
     #: A known-good point that random and Bayesian searches try first (tuner_app.start_point).
     START: Mapping[str, Any] = {}
     BATCH_SIZES = (64, 128, 256, 512)
@@ -52,12 +52,12 @@ class MnistHyperModel(kt.HyperModel):
         self.jit_compile = jit_compile
 
     def space_for(self, hp: kt.HyperParameters) -> Space:
-        return Space(hp, self.space, self.SEED)
+        return Space(hp, self.space, self.NOTEBOOK)
 
-    def seed_hyperparameters(self) -> kt.HyperParameters:
-        """HyperParameters preset to the seed point, for building the notebook's own model."""
+    def notebook_hyperparameters(self) -> kt.HyperParameters:
+        """HyperParameters preset to the notebook's point, for building the notebook's own model."""
         hp = kt.HyperParameters()
-        hp.values.update(self.SEED)
+        hp.values.update(self.NOTEBOOK)
         return hp
 
     def compile(self, model: keras.Model, space: Space) -> keras.Model:
@@ -102,7 +102,7 @@ def choose_optimizer(space: Space) -> keras.optimizers.Optimizer:
     name = space.get("optimizer", lambda: hp.Choice("optimizer", ["sgd", "adam"]))
     chosen: dict[str, Any] = {}
     for branch in ("sgd", "adam"):
-        if space.mode == "seed" and branch != name:
+        if space.mode == "notebook" and branch != name:
             continue  # the seed point declares only what it uses
         with hp.conditional_scope("optimizer", [branch]):
             if branch == "sgd":

@@ -17,7 +17,7 @@ from search_spaces._common import MnistHyperModel
 
 
 class ConvHyperModel(MnistHyperModel):
-    SEED = {
+    NOTEBOOK = {
         "conv_blocks": 2,
         "filters_0": 32,
         "kernel_0": 3,
@@ -72,7 +72,7 @@ class ConvHyperModel(MnistHyperModel):
         settings = []
         # Every block's settings are declared (conditional on the depth) even when this trial has
         # fewer blocks: KerasTuner samples only hyperparameters it has seen declared.
-        for i in range(blocks if self.space == "seed" else 3):
+        for i in range(blocks if self.space == "notebook" else 3):
             with hp.conditional_scope("conv_blocks", list(range(i + 1, 4))):
                 settings.append((
                     space.get(f"filters_{i}", lambda i=i: hp.Choice(f"filters_{i}", [16, 32, 64, 128])),

@@ -15,7 +15,7 @@ from search_spaces._common import MnistHyperModel
 
 
 class DenseHyperModel(MnistHyperModel):
-    SEED = {
+    NOTEBOOK = {
         "num_layers": 2,
         "units_0": 64,
         "units_1": 64,
@@ -53,7 +53,7 @@ class DenseHyperModel(MnistHyperModel):
         widths = []
         # Every layer's width is declared (conditional on the depth) even when this trial is
         # shallower: KerasTuner samples only hyperparameters it has seen declared.
-        for i in range(num_layers if self.space == "seed" else 3):
+        for i in range(num_layers if self.space == "notebook" else 3):
             with hp.conditional_scope("num_layers", list(range(i + 1, 4))):
                 widths.append(space.get(f"units_{i}", lambda i=i: hp.Int(f"units_{i}", 32, 512, step=32)))
         for units in widths[:num_layers]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 
 import pytest
@@ -55,3 +56,19 @@ def test_defaults_and_json_round_trip(tmp_path):
     assert str(config.project_dir) == "projects/conv-hyperband"
     again = SearchConfig.from_json(config.to_json())
     assert again == config
+
+
+def test_notebook_space_keeps_its_old_name_seed():
+    """`--space seed` was the notebook's configuration before "seed" meant only the random seed."""
+    from tuner_app.identity import differences
+    from tuner_app.settings import add_arguments, config_from_namespace
+
+    assert SearchConfig(space="seed").validated().space == "notebook"
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    parsed = config_from_namespace(parser.parse_args(["--space", "seed"]))
+    assert parsed.space == "notebook"
+    assert differences({"space": "seed"}, {"space": "notebook"}) == []
+    assert differences({"space": "seed"}, {"space": "full"}) == ['space: recorded "notebook", now "full"']
+    with pytest.raises(ConfigError, match="Unknown space 'sed'"):
+        SearchConfig(space="sed").validated()

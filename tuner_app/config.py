@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search_spaces import FAMILIES, SPACES
+from search_spaces import FAMILIES, SPACES, canonical_space
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
 JIT_CHOICES = ("auto", "on", "off")
@@ -89,6 +89,8 @@ class SearchConfig:
             raise ConfigError(f"Unknown family {self.family!r}; choose one of {', '.join(FAMILIES)}.")
         if self.tuner not in TUNERS:
             raise ConfigError(f"Unknown tuner {self.tuner!r}; choose one of {', '.join(TUNERS)}.")
+        if canonical_space(self.space) != self.space:  # an older name (`seed`)
+            return dataclasses.replace(self, space=canonical_space(self.space)).validated()
         if self.space not in SPACES:
             raise ConfigError(f"Unknown space {self.space!r}; choose one of {', '.join(SPACES)}.")
         if self.jit_compile not in JIT_CHOICES:

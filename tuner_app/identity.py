@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from search_spaces import canonical_space
 from tuner_app.config import SearchConfig
 from tuner_app.data import Mnist, TrainValidation
 from tuner_app.settings import IDENTITY_FIELDS
@@ -42,11 +43,20 @@ def search_identity(
     return identity
 
 
+def normalised(identity: Mapping[str, Any]) -> dict[str, Any]:
+    """An identity recorded by an older version, in today's names (`space: seed` is `notebook`)."""
+    out = dict(identity)
+    if isinstance(out.get("space"), str):
+        out["space"] = canonical_space(out["space"])
+    return out
+
+
 def differences(
     recorded: Mapping[str, Any], current: Mapping[str, Any], labels: tuple[str, str] = ("recorded", "now")
 ) -> list[str]:
     """Each identity field that differs, as 'name: recorded X, now Y' (fields both sides know)."""
     out = []
+    recorded, current = normalised(recorded), normalised(current)
     for name in sorted(set(recorded) | set(current)):
         if name not in recorded or name not in current:
             continue  # written by an older or newer version: not comparable, not a difference

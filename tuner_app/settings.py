@@ -19,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from search_spaces import FAMILIES, SPACES
+from search_spaces import FAMILIES, SPACES, canonical_space
 from tuner_app.config import (
     JIT_CHOICES,
     ROLES,
@@ -138,8 +138,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("family", "--family", "model family", WHAT, ID, choices=FAMILIES),
     Setting("tuner", "--tuner", "KerasTuner algorithm", WHAT, ID, choices=TUNERS),
     Setting(
-        "space", "--space", "the full search space, or the seed notebook's configuration", WHAT, ID,
-        choices=SPACES,
+        "space", "--space", "the full search space, or the seed notebook's configuration (old name: seed)",
+        WHAT, ID, parse=canonical_space, choices=SPACES,
     ),
     Setting(
         "max_trials", "--max-trials", "trials to run ('none': no cap, for hyperband or grid)", BUDGET, KEPT,
