@@ -31,7 +31,7 @@ def test_search_end_to_end(tmp_path, small_npz):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Trial 1/2" in out and "Trial 2/2" in out and "ETA" in out
+    assert "[1 of 2] trial 0" in out and "[2 of 2] trial 1" in out and "ETA" in out
     assert "Test accuracy of the best model" in out and "±" in out
     assert "Traceback" not in result.stderr
     summary = json.loads((project / "summary.json").read_text())

@@ -99,7 +99,7 @@ def test_window_status_counts_the_grid_not_the_cap(tmp_path):
         started_at=0.0, finished_at=None, reason=None, test=None, planned_trials=5,
     )  # fmt: skip
     text = status_text(snapshot, now=50.0)
-    assert "2/5 trials" in text
+    assert "2 completed, 1 running of 5" in text
     assert "ETA 50s" in text  # 3 trials of 20 s left, 10 s of the running one done
 
 

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from tuner_app.config import SearchConfig
 from tuner_app.events import Event
-from tuner_app.formatting import format_duration, format_percent
+from tuner_app.formatting import format_duration, format_percent, progress_count, trial_label
 from tuner_app.progress import remaining_s, total_from_config
 from tuner_app.report import best_trials_table
 from tuner_app.results import SearchSnapshot
@@ -75,14 +75,12 @@ class ConsoleProgress:
             self._print(f"Test evaluation of the best model FAILED: {event.get('error')}")
         elif kind == "test_evaluated":
             self._print(
-                f"Best model (trial {event['trial_id']}) on the test set: "
+                f"Best model ({trial_label(event['trial_id'])}) on the test set: "
                 f"{format_percent(event['test_accuracy'])}"
             )
 
     def _trial_label(self) -> str:
-        total = self.total_trials()
-        of = f"/{total}" if total else ""
-        return f"Trial {self.trials_seen}{of} (#{self.current_trial})"
+        return f"{progress_count(self.trials_seen, self.total_trials())} {trial_label(self.current_trial)}"
 
     def _clock(self) -> str:
         elapsed = time.monotonic() - self.started
@@ -127,9 +125,7 @@ def print_summary(snapshot: SearchSnapshot, outcome: Any, stream: TextIO | None 
     """The final table: best trials with mean +- std, test accuracy of the best, file locations."""
     out = stream or sys.stdout
     counts = snapshot.status_counts()
-    elapsed = (
-        snapshot.finished_at - snapshot.started_at if snapshot.finished_at and snapshot.started_at else None
-    )
+    elapsed = snapshot.search_time_s(now=snapshot.last_event_at or 0.0)  # the runs, not idle time between
     print("", file=out)
     print(
         f"Search {snapshot.state} ({snapshot.reason}) after {format_duration(elapsed)}; trials: "
@@ -139,7 +135,7 @@ def print_summary(snapshot: SearchSnapshot, outcome: Any, stream: TextIO | None 
     print(best_trials_table(snapshot), file=out)
     if snapshot.test:
         print(
-            f"\nTest accuracy of the best model (trial {snapshot.test.get('trial_id')}, "
+            f"\nTest accuracy of the best model ({trial_label(str(snapshot.test.get('trial_id')))}, "
             f"{snapshot.test.get('test_size')} test images, evaluated once): "
             f"{format_percent(snapshot.test.get('test_accuracy'))}",
             file=out,

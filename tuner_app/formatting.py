@@ -21,6 +21,26 @@ def format_duration(seconds: float | None) -> str:
     return f"{secs}s"
 
 
+def trial_label(trial_id: str) -> str:
+    """How a trial is named everywhere (console, table, plots, summaries): KerasTuner's own trial id,
+    as the project's files (`keras_tuner/trial_ID`) spell it. Progress counts ("2 of 6") are written
+    apart from it (`progress_count`) so they never read as an id."""
+    return f"trial {trial_id}"
+
+
+def progress_count(done: int, total: int | None) -> str:
+    """A progress counter that cannot be mistaken for a trial id: "[2 of 6]" or "[2]"."""
+    return f"[{done} of {total}]" if total else f"[{done}]"
+
+
+def format_status_counts(counts: dict[str, int], total: int | None = None) -> str:
+    """ "5 completed, 1 interrupted of 6": what each trial became, and of how many planned."""
+    order = ("completed", "running", "interrupted", "failed", "invalid", "stopped", "orphaned")
+    names = sorted(counts, key=lambda s: order.index(s) if s in order else len(order))
+    text = ", ".join(f"{counts[name]} {name}" for name in names if counts[name]) or "0 trials"
+    return f"{text} of {total}" if total else text
+
+
 def format_percent(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f} %"
 

@@ -58,6 +58,8 @@ class TrialRecord:
     finished_at: float | None = None
     error: str | None = None
     attempts: int = 1
+    #: Time of this trial's last event (start, epoch, end): how long an interrupted trial ran.
+    last_event_at: float | None = None
 
     @property
     def execution_scores(self) -> tuple[float, ...]:
@@ -99,6 +101,16 @@ class TrialRecord:
         return self.finished_at - self.started_at
 
     @property
+    def ran_s(self) -> float | None:
+        """Seconds the trial ran: its duration, or up to its last event if it never finished
+        (interrupted, orphaned), so the window can say how long it ran instead of "…" forever."""
+        if self.finished_at is not None:
+            return self.finished_at - self.started_at
+        if self.status is TrialStatus.RUNNING or self.last_event_at is None:
+            return None
+        return max(self.last_event_at - self.started_at, 0.0)
+
+    @property
     def epochs_done(self) -> int:
         return sum(len(curve) for curve in self.executions)
 
@@ -138,6 +150,23 @@ class SearchSnapshot:
     #: Whether a process still holds the project (tuner_app.project_lock), asked only while the log
     #: says "running": False means it was killed or crashed, and its running trials are interrupted.
     live: bool | None = None
+    #: (start, end) of each run of the search (a resume starts a new one); end is None while it runs
+    #: or when it ended without a search_finished (killed), then `last_event_at` is its last sign.
+    runs: tuple[tuple[float, float | None], ...] = ()
+    last_event_at: float | None = None
+
+    def search_time_s(self, now: float) -> float | None:
+        """Seconds spent searching: the sum of the runs, not the idle time between a stop and a
+        resume. The run still going counts up to `now`; a run whose process is gone up to its last event."""
+        if not self.runs:
+            return None
+        total = 0.0
+        for index, (start, end) in enumerate(self.runs):
+            if end is None:
+                going = index == len(self.runs) - 1 and self.state == "running" and self.live is not False
+                end = now if going else (self.last_event_at or start)
+            total += max(end - start, 0.0)
+        return total
 
     @property
     def best_model_path(self) -> Path | None:
@@ -180,6 +209,7 @@ class _TrialBuilder:
     finished_at: float | None = None
     error: str | None = None
     attempts: int = 1
+    last_event_at: float | None = None
 
     def freeze(self, search_over: bool) -> TrialRecord:
         status = self.status
@@ -195,6 +225,7 @@ class _TrialBuilder:
             finished_at=self.finished_at,
             error=self.error,
             attempts=self.attempts,
+            last_event_at=self.last_event_at,
         )
 
 
@@ -232,6 +263,8 @@ class ResultsReader:
         self._bad_lines = 0
         self._bad_examples: list[str] = []
         self._notes: list[str] = []
+        self._runs: list[list[float | None]] = []
+        self._last_time: float | None = None
 
     @property
     def version(self) -> int:
@@ -341,6 +374,8 @@ class ResultsReader:
             test_error=self._test_error,
             identity=dict(self._identity) if self._identity is not None else None,
             live=live if self._state is SearchState.RUNNING else None,
+            runs=tuple((float(start), end) for start, end in self._runs),  # type: ignore[arg-type]
+            last_event_at=self._last_time,
         )
 
     def _apply(self, kind: Event, event: Mapping[str, Any]) -> None:
@@ -348,7 +383,13 @@ class ResultsReader:
         worker = str(event.get("worker", "main"))
         trial_id = event.get("trial_id")
         trial = self._trials.get(trial_id) if isinstance(trial_id, str) else None
+        previous, self._last_time = self._last_time, max(when, self._last_time or when)
+        if trial is not None:
+            trial.last_event_at = when
         if kind is Event.SEARCH_STARTED:
+            if self._runs and self._runs[-1][1] is None:  # the run before ended without a word
+                self._runs[-1][1] = previous
+            self._runs.append([when, None])
             self._config = dict(event["config"])
             if self._identity is None and isinstance(event.get("identity"), dict):
                 self._identity = dict(event["identity"])  # the first run's: what resumes must match
@@ -367,6 +408,7 @@ class ResultsReader:
                 worker=worker,
                 started_at=when,
                 attempts=attempts,
+                last_event_at=when,
             )
         elif kind is Event.EXECUTION_STARTED and trial and worker == trial.worker:
             trial.executions.append([])
@@ -399,6 +441,8 @@ class ResultsReader:
             self._state = SearchState.parse(event.get("state", "finished"))
             self._finished_at = when
             self._reason = _text_or_none(event.get("reason"))
+            if self._runs and self._runs[-1][1] is None:
+                self._runs[-1][1] = when
 
 
 def _text_or_none(value: Any) -> str | None:

@@ -60,7 +60,7 @@ def test_opening_a_cli_project_shows_its_trials(window, qtbot, cli_project: Path
     model = window.table_model
     assert model.rowCount() == len(snapshot.trials) == 2
     columns = model.columns
-    assert columns[:2] == ["trial", "status"] and columns[-3:] == ["val accuracy", "best epoch", "duration"]
+    assert columns[:3] == ["trial", "status", "val accuracy"] and columns[-2:] == ["best epoch", "duration"]
     assert "num_layers" in columns and "batch_size" in columns
     statuses = {model.data(model.index(r, 1)) for r in range(2)}
     assert statuses == {"completed"}

@@ -10,19 +10,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QItemSelection, QPoint, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QGroupBox,
+    QFrame,
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMenu,
+    QPlainTextEdit,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -35,12 +37,33 @@ from tuner_app.gui.pad_panel import NO_MODEL_HINT, PadPanel
 from tuner_app.gui.plots import CurvesCanvas, PlotCanvas, ProgressCanvas, WeightDecayCanvas
 from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
 from tuner_app.gui.status import status_details, status_text
-from tuner_app.gui.trial_model import TRIAL_ID_ROLE, TrialTableModel, make_sort_proxy
+from tuner_app.gui.trial_model import (
+    FIXED_HEAD,
+    SCORE,
+    TRIAL_ID_ROLE,
+    TrialTableModel,
+    configuration_text,
+    make_sort_proxy,
+    trial_details,
+)
 from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
 from tuner_app.report import write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, read_results
 
 PLOT_INTERVAL_S = 2.0
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
+def initial_size(available: QSize) -> tuple[int, int]:
+    """1560x960 where it fits, else the screen's available area (a 1366x768 laptop gets all of it)."""
+    return min(1560, available.width()), min(960, available.height())
 
 
 class MainWindow(QMainWindow):
@@ -70,11 +93,17 @@ class MainWindow(QMainWindow):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setSortIndicatorShown(True)
+        self.table.sortByColumn(FIXED_HEAD.index(SCORE), Qt.SortOrder.DescendingOrder)  # best first
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._table_menu)
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Select a trial to see its whole configuration, timing and error.")
         self.curves = CurvesCanvas(size=(8, 3.6))
         self.progress = ProgressCanvas(size=(8, 3.6))
         self.weight_decay = WeightDecayCanvas(size=(8, 3.6))
@@ -108,26 +137,30 @@ class MainWindow(QMainWindow):
         self._refresh_plots()
 
     def _build_layout(self) -> None:
-        launch = QGroupBox("New search")
-        QVBoxLayout(launch).addWidget(self.form)
-        pad = QGroupBox("Drawing pad")
-        QVBoxLayout(pad).addWidget(self.pad_panel)
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(launch)
-        column.addWidget(pad)
-        column.addStretch(1)
+        """Splitters and scroll areas, so nothing overlaps from 1280x720 up (tests/gui/test_fit.py):
+        the form and the pad share a tabbed column that scrolls when the screen is short; the table
+        (with its details beside it) and the plots share the rest through splitters."""
+        self.side = QTabWidget()
+        self.side.addTab(_scrolling(self.form), "New search")
+        self.side.addTab(_scrolling(self.pad_panel), "Drawing pad")
+        self.side.setMinimumWidth(300)
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.table)
+        top.addWidget(self.details)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 1)
+        top.setSizes([640, 240])
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.table)
+        right.addWidget(top)
         right.addWidget(self.tabs)
-        right.setSizes([300, 520])
+        right.setSizes([260, 420])
         main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
+        main.addWidget(self.side)
         main.addWidget(right)
         main.setStretchFactor(1, 1)
+        main.setSizes([440, 1000])
         self.setCentralWidget(main)
-        self.resize(1560, 960)
+        self.resize(*initial_size(self.screen().availableGeometry().size()))
 
     def _action(self, menu, text: str, slot, shortcut: QKeySequence | str | None = None) -> QAction:
         action = QAction(text, self)
@@ -277,6 +310,7 @@ class MainWindow(QMainWindow):
     def on_snapshot(self, snapshot: SearchSnapshot) -> None:
         self.snapshot = snapshot
         self.table_model.update(snapshot)
+        self._show_details()
         if snapshot.device:
             self.device_label.setText(f"device: {snapshot.device}")
         self._schedule_plots()
@@ -296,7 +330,36 @@ class MainWindow(QMainWindow):
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
         self._selection = [self.proxy.data(index, TRIAL_ID_ROLE) for index in rows]
+        self._show_details()
         self._refresh_plots()
+
+    def _trial(self, trial_id: str | None):
+        if self.snapshot is None or trial_id is None:
+            return None
+        return next((t for t in self.snapshot.trials if t.trial_id == trial_id), None)
+
+    def _show_details(self) -> None:
+        trials = [t for t in (self._trial(i) for i in self._selection) if t is not None]
+        text = "\n\n".join(trial_details(t) for t in trials)
+        if text != self.details.toPlainText():
+            self.details.setPlainText(text)
+
+    def _table_menu(self, point: QPoint) -> None:
+        index = self.table.indexAt(point)
+        trial = self._trial(self.proxy.data(index, TRIAL_ID_ROLE)) if index.isValid() else None
+        if trial is None:
+            return
+        menu = self.trial_menu(trial)
+        menu.exec(self.table.viewport().mapToGlobal(point))
+
+    def trial_menu(self, trial) -> QMenu:
+        """The table's right-click menu for one trial (built apart so tests can trigger its actions)."""
+        menu = QMenu(self)
+        copy = menu.addAction("Copy configuration (JSON)")
+        copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(configuration_text(trial)))
+        details = menu.addAction("Copy details")
+        details.triggered.connect(lambda: QGuiApplication.clipboard().setText(trial_details(trial)))
+        return menu
 
     def _refresh_plots(self) -> None:
         """Render only the visible canvas, and only when what it shows changed."""

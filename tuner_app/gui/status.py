@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import time
 
-from tuner_app.formatting import format_duration
+from tuner_app.formatting import format_duration, format_status_counts
 from tuner_app.progress import remaining_s, total_from_config
 from tuner_app.results import SearchSnapshot
 
 
 def elapsed_s(snapshot: SearchSnapshot, now: float | None = None) -> float | None:
+    """Search time: the sum of the search's runs (SearchSnapshot.search_time_s), so the idle hours
+    between a stop and a resume do not count; a snapshot without recorded runs spans start to end."""
+    now = now or time.time()
+    if snapshot.runs:
+        return snapshot.search_time_s(now)
     if snapshot.started_at is None:
         return None
-    end = snapshot.finished_at if snapshot.state != "running" else (now or time.time())
+    end = snapshot.finished_at if snapshot.state != "running" else now
     return max((end or snapshot.started_at) - snapshot.started_at, 0.0)
 
 
@@ -36,14 +41,15 @@ def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> st
     project (`snapshot.live is False`) is a search that was killed or crashed: said so."""
     if snapshot is None:
         return "No project open"
-    done = sum(1 for t in snapshot.trials if t.status != "running")
     total = total_from_config(snapshot.config, snapshot.planned_trials)
-    trials = f"{done}/{total} trials" if total else f"{done} trials"
+    trials = format_status_counts(snapshot.status_counts(), total)
     running = snapshot.state == "running"
     if running and snapshot.live is False:
         text = f"Search not running (its process ended without finishing; resume to continue) · {trials}"
     else:
-        text = f"Search {snapshot.state} · {trials} · elapsed {format_duration(elapsed_s(snapshot, now))}"
+        runs = f" in {len(snapshot.runs)} runs" if len(snapshot.runs) > 1 else ""
+        took = format_duration(elapsed_s(snapshot, now))
+        text = f"Search {snapshot.state} · {trials} · search time {took}{runs}"
         if running:
             text += f" · ETA {format_duration(eta_s(snapshot, now))}"
         elif snapshot.reason:

@@ -7,20 +7,23 @@ hyperparameter column appears (rare: a conditional hyperparameter seen for the f
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from tuner_app.formatting import format_duration, format_mean_std
+from tuner_app.formatting import format_duration, format_mean_std, trial_label
 from tuner_app.report import hyperparameter_names
 from tuner_app.results import SearchSnapshot, TrialRecord
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 TRIAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-FIXED_HEAD = ("trial", "status")
+SCORE = "val accuracy"
+FIXED_HEAD = ("trial", "status", SCORE)  # the score first: no scrolling right to see any result
 WORKER = "worker"  # shown once trials came from more than one worker (a distributed search)
-FIXED_TAIL = ("val accuracy", "best epoch", "duration")
+FIXED_TAIL = ("best epoch", "duration")
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -102,9 +105,9 @@ class TrialTableModel(QAbstractTableModel):
             return self._sort_key(trial, column)
         if role == TRIAL_ID_ROLE:
             return trial.trial_id
-        if role == Qt.ItemDataRole.ToolTipRole and trial.error:
-            return trial.error
-        numeric = column not in self._head and column not in self._text_columns
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return trial_details(trial)
+        numeric = (column == SCORE or column not in self._head) and column not in self._text_columns
         if role == Qt.ItemDataRole.TextAlignmentRole and numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -116,12 +119,12 @@ class TrialTableModel(QAbstractTableModel):
             return trial.status
         if column == WORKER:
             return trial.worker
-        if column == "val accuracy":
+        if column == SCORE:
             return format_mean_std(trial)
         if column == "best epoch":
             return str(trial.best_epoch or "-")
         if column == "duration":
-            return format_duration(trial.duration) if trial.duration is not None else "…"
+            return format_ran(trial)
         value = trial.hyperparameters.get(column)
         if value is None:
             return "-"
@@ -136,16 +139,56 @@ class TrialTableModel(QAbstractTableModel):
             return trial.status
         if column == WORKER:
             return trial.worker
-        if column == "val accuracy":
+        if column == SCORE:
             return trial.mean if trial.mean is not None else -math.inf
         if column == "best epoch":
             return float(trial.best_epoch or -math.inf)
         if column == "duration":
-            return trial.duration if trial.duration is not None else math.inf
+            ran = trial.ran_s
+            return ran if ran is not None else math.inf
         value = trial.hyperparameters.get(column)
         if column in self._text_columns:
             return "" if value is None else str(value)
         return float(value) if isinstance(value, int | float) else -math.inf
+
+
+def format_ran(trial: TrialRecord) -> str:
+    """A finished trial's duration; "…" only while it runs; how long an interrupted one ran."""
+    if trial.status == "running":
+        return "…"
+    ran = trial.ran_s
+    if ran is None:
+        return "-"
+    if trial.finished_at is None:
+        return f"{format_duration(ran)} ({trial.status})"
+    return format_duration(ran)
+
+
+def trial_details(trial: TrialRecord) -> str:
+    """The whole trial for its tooltip and details panel: score, timing, configuration, error."""
+    lines = [f"{trial_label(trial.trial_id)}: {trial.status}"]
+    if trial.mean is not None:
+        scores = ", ".join(f"{100 * s:.2f} %" for s in trial.execution_scores)
+        lines.append(f"validation accuracy {format_mean_std(trial)} (replicates: {scores})")
+    lines.append(f"started {_clock(trial.started_at)}, ran {format_ran(trial)}, {trial.epochs_done} epoch(s)")
+    if trial.worker != "main":
+        lines.append(f"worker {trial.worker}")
+    if trial.attempts > 1:
+        lines.append(f"attempt {trial.attempts}")
+    lines.append("")
+    lines += [f"{name} = {value}" for name, value in trial.user_hyperparameters().items()]
+    if trial.error:
+        lines += ["", f"error: {trial.error}"]
+    return "\n".join(lines)
+
+
+def configuration_text(trial: TrialRecord) -> str:
+    """A trial's hyperparameters as JSON, for the clipboard (paste into a script or an issue)."""
+    return json.dumps(trial.user_hyperparameters(), indent=2, sort_keys=False)
+
+
+def _clock(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
 def make_sort_proxy(model: TrialTableModel) -> QSortFilterProxyModel:
