@@ -6,7 +6,10 @@ same values with the same messages; the form only decides next to which field a 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -23,23 +26,58 @@ from PySide6.QtWidgets import (
 )
 
 from search_spaces import FAMILIES, SPACES
-from tuner_app.config import TUNERS, ConfigError, SearchConfig, default_project_dir, parse_duration
-from tuner_app.project_state import request_problem
+from tuner_app.config import TUNERS, ConfigError, SearchConfig, parse_duration
+from tuner_app.launch_checks import launch_problems
 
 FIELDS = ("family", "tuner", "space", "max_trials", "epochs", "executions", "time_limit", "subset", "project")
-# Words in a ConfigError message -> the field it is about.
-_ERROR_FIELD = (
-    ("--max-trials", "max_trials"),
-    ("needs --max-trials", "max_trials"),
-    ("--epochs", "epochs"),
-    ("--executions", "executions"),
-    ("--subset", "subset"),
-    ("time limit", "time_limit"),
-    ("--time-limit", "time_limit"),
-    ("family", "family"),
-    ("tuner", "tuner"),
-    ("space", "space"),
+LABELS = {
+    "family": "Family",
+    "tuner": "Tuner",
+    "space": "Space",
+    "max_trials": "Max trials",
+    "epochs": "Epochs",
+    "executions": "Replicates",
+    "time_limit": "Time limit",
+    "subset": "Data subset",
+    "project": "Project folder",
+}
+RESUME_LABEL = "resume the search in this folder"
+#: SearchConfig field -> the form field its message is shown next to (settings the form has no
+#: field for, such as the validation size, belong to the data subset or the folder).
+_FIELD_OF_SETTING = {
+    "time_limit_s": "time_limit",
+    "project_dir": "project",
+    "validation_size": "subset",
+    "data_path": "subset",
+}
+#: The core's messages name CLI flags; the form names its own fields (longest first).
+_FLAG_WORDS = (
+    ("Pass --resume", f"Tick “{RESUME_LABEL}”"),
+    ("Drop --resume", f"Untick “{RESUME_LABEL}”"),
+    ("with --project-dir", "in “Project folder”"),
+    ("--project-dir", "Project folder"),
+    ("--max-trials", "Max trials"),
+    ("--executions", "Replicates"),
+    ("--epochs", "Epochs"),
+    ("--subset", "Data subset"),
+    ("--time-limit", "Time limit"),
+    ("--resume", f"“{RESUME_LABEL}”"),
 )
+WINDOW_PROJECT_ROOT = Path.home() / "tuner_app-projects"
+
+
+def form_words(message: str) -> str:
+    """A core message in the form's words: "Replicates", not "--executions"."""
+    for flag, words in _FLAG_WORDS:
+        message = message.replace(flag, words)
+    return message
+
+
+def new_project_dir(family: str, tuner: str, when: float | None = None) -> Path:
+    """Where a search from the window goes when the folder is left empty: one place a user finds
+    again (~/tuner_app-projects), a new dated folder each time, never wherever the app was launched."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(when))
+    return WINDOW_PROJECT_ROOT / f"{family}-{tuner}-{stamp}"
 
 
 class LaunchForm(QWidget):
@@ -62,23 +100,24 @@ class LaunchForm(QWidget):
         self.subset = QLineEdit()
         self.subset.setPlaceholderText("all 60,000 images")
         self.project = QLineEdit()
-        self.project.setPlaceholderText(str(default_project_dir("dense", "random")))
-        self.resume = QCheckBox("resume the search in this folder")
+        self.project.setPlaceholderText(f"empty: a new folder in {WINDOW_PROJECT_ROOT}")
+        self.resume = QCheckBox(RESUME_LABEL)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.errors: dict[str, QLabel] = {}
         form = QFormLayout()
-        for name, label, widget in (
-            ("family", "Family", self.family),
-            ("tuner", "Tuner", self.tuner),
-            ("space", "Space", self.space),
-            ("max_trials", "Max trials", self.max_trials),
-            ("epochs", "Epochs", self.epochs),
-            ("executions", "Replicates", self.executions),
-            ("time_limit", "Time limit", self.time_limit),
-            ("subset", "Data subset", self.subset),
-            ("project", "Project folder", self._row(self.project, browse)),
+        for name, widget in (
+            ("family", self.family),
+            ("tuner", self.tuner),
+            ("space", self.space),
+            ("max_trials", self.max_trials),
+            ("epochs", self.epochs),
+            ("executions", self.executions),
+            ("time_limit", self.time_limit),
+            ("subset", self.subset),
+            ("project", self._row(self.project, browse)),
         ):
+            label = LABELS[name]
             error = QLabel()
             error.setObjectName(f"error_{name}")
             error.setStyleSheet("color: #c0392b;")
@@ -134,47 +173,65 @@ class LaunchForm(QWidget):
         return {name: label.text() for name, label in self.errors.items() if label.text()}
 
     def build_config(self) -> SearchConfig | None:
-        """The validated config, or None after showing each problem next to its field."""
+        """The validated config, or None after showing every problem next to its field at once:
+        numbers that do not parse, then every rule of the core (tuner_app.launch_checks: each
+        setting, the data sizes, the project folder), in the form's words."""
         self.clear_errors()
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
+        defaults = SearchConfig()
         for field in ("max_trials", "epochs", "executions", "subset"):
             text = getattr(self, field).text().strip()
             if not text and field == "subset":
                 values[field] = None
                 continue
             try:
-                values[field] = int(text)
+                values[field] = int(text.replace(",", "").replace("_", ""))
             except ValueError:
                 self.show_error(field, f"{text!r} is not a whole number.")
+                values[field] = getattr(defaults, field)  # checked no further; the rest still is
         time_text = self.time_limit.text().strip()
         values["time_limit_s"] = None
         if time_text:
             try:
                 values["time_limit_s"] = parse_duration(time_text)
             except ConfigError as exc:
-                self.show_error("time_limit", str(exc))
+                self.show_error("time_limit", form_words(str(exc)))
+        project = self.project.text().strip()
+        family, tuner = self.family.currentText(), self.tuner.currentText()
+        config = SearchConfig(
+            family=family,
+            tuner=tuner,
+            space=self.space.currentText(),
+            project_dir=Path(project).expanduser() if project else new_project_dir(family, tuner),
+            resume=self.resume.isChecked(),
+            **values,
+        )
+        for setting, message in launch_problems(config).items():
+            field = _FIELD_OF_SETTING.get(setting, setting)
+            if field not in self.errors:
+                field = "project"
+            if not self.errors[field].text():  # a parse error already there says more
+                self.show_error(field, form_words(message))
         if self.visible_errors():
             return None
-        project = self.project.text().strip()
-        try:
-            config = SearchConfig(
-                family=self.family.currentText(),
-                tuner=self.tuner.currentText(),
-                space=self.space.currentText(),
-                project_dir=Path(project).expanduser() if project else None,
-                resume=self.resume.isChecked(),
-                **values,  # type: ignore[arg-type]
-            ).validated()
-        except ConfigError as exc:
-            self.show_error(_field_for(str(exc)), str(exc))
-            return None
-        # The engine's own rule for the folder (tuner_app.project_state), and its lock: refused here,
-        # next to the field, before a child process starts.
-        problem = request_problem(config.project_dir, config.resume)
-        if problem:
-            self.show_error("project", problem)
-            return None
-        return config
+        return config.validated()
+
+    def fill(self, settings: Mapping[str, Any], project_dir: Path | None = None) -> None:
+        """Show a project's recorded settings, so "search again like this" or "resume" is one click."""
+        self.clear_errors()
+        for name in ("family", "tuner", "space"):
+            value = settings.get(name)
+            box: QComboBox = getattr(self, name)
+            if isinstance(value, str) and box.findText(value) >= 0:
+                box.setCurrentText(value)
+        for name in ("max_trials", "epochs", "executions", "subset"):
+            value = settings.get(name)
+            getattr(self, name).setText("" if value is None else str(value))
+        limit = settings.get("time_limit_s")
+        self.time_limit.setText("" if not limit else format_limit(float(limit)))
+        if project_dir is not None:
+            self.project.setText(str(project_dir))
+            self.resume.setChecked(True)
 
     def submit(self) -> None:
         config = self.build_config()
@@ -182,9 +239,10 @@ class LaunchForm(QWidget):
             self.start_requested.emit(config)
 
 
-def _field_for(message: str) -> str:
-    lowered = message.lower()
-    for needle, field in _ERROR_FIELD:
-        if needle.lower() in lowered:
-            return field
-    return "project"
+def format_limit(seconds: float) -> str:
+    """Seconds as the time-limit field reads them back ("1h30m", "90s"): parse_duration's format."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts) or "1s"

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self._model_mtime: float | None = None
         self._model_request = 0  # only the latest load request's model reaches the pad
         self.model_loaders: list[ModelLoader] = []
+        self._before_start: Path | None = None
         self._closing = False  # the user closed the window: it goes once the search has stopped
         self.errors: list[str] = []  # unexpected errors reported (errors.ErrorReporter, the follower)
 
@@ -198,11 +199,13 @@ class MainWindow(QMainWindow):
             )
             return False
         try:
-            read_results(folder)  # refuses folders without a results log, with a message
+            snapshot = read_results(folder)  # refuses folders without a results log, with a message
         except (ResultsError, OSError) as exc:
             dialogs.show_error(self, "Cannot open project", str(exc))
             return False
         self._follow(Path(folder))
+        if snapshot.config:
+            self.form.fill(snapshot.config, Path(folder))  # "resume" or "again like this": one click
         return True
 
     def _follow(self, folder: Path) -> None:
@@ -273,6 +276,7 @@ class MainWindow(QMainWindow):
     def start_search(self, config: SearchConfig) -> None:
         if self.search_thread is not None:
             return
+        self._before_start = self.follower_folder()  # shown again if this start fails
         self.search_thread = make_runner(config, self)
         self.search_thread.failed.connect(self._search_failed)
         self.search_thread.finished.connect(self._search_ended)
@@ -299,6 +303,10 @@ class MainWindow(QMainWindow):
         self.start_action.setEnabled(True)
         self.stop_action.setEnabled(False)
         self.follower.poll()  # fold in the last events now rather than at the next tick
+        previous, self._before_start = self._before_start, None
+        nothing_ran = self.snapshot is None or self.snapshot.started_at is None
+        if nothing_ran and previous is not None and not self._closing:
+            self._follow(previous)  # a start that failed keeps the project that was open
         if self._closing:
             if self.isVisible():
                 self.close()  # the close the user asked for, now that the search has stopped
@@ -379,6 +387,9 @@ class MainWindow(QMainWindow):
         self._plot_keys[canvas] = key
         self._last_plot = time.monotonic()
         canvas.render(snapshot, self._selection)
+
+    def follower_folder(self) -> Path | None:
+        return self.follower.project_dir
 
     def follower_version(self) -> int:
         return self.follower.version
