@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from tuner_app.results import SearchSnapshot, TrialRecord, mean_metric_curve
 
 CURVE_METRICS = ("accuracy", "val_accuracy", "loss", "val_loss")
+#: The curves plot's choice: (train metric, validation metric, axis label).
+CURVE_CHOICES = {
+    "accuracy": ("accuracy", "val_accuracy", "accuracy"),
+    "loss": ("loss", "val_loss", "loss (cross-entropy)"),
+}
 HINTON_WEIGHT_DECAY = 0.9847  # 3-layer NN 500+300, weight decay (Hinton 2005, LeCun's MNIST table)
 
 
@@ -75,14 +80,33 @@ def curves_for(
 
 
 def default_selection(snapshot: SearchSnapshot) -> list[str]:
-    """What to show when nothing is selected: the running trial(s), else the best one."""
-    running = [t.trial_id for t in snapshot.trials if t.status == "running"]
+    """What to show when nothing is selected: the running trial(s) once they have a line (two
+    epochs), else the best one, else the latest trial with any epoch.
+
+    Why not a running trial at once: at a trial's start it has no epoch or one, and switching to it
+    replaced a picture of real curves by empty axes or a single dot; the previous one stays."""
+    running = [
+        t.trial_id
+        for t in snapshot.trials
+        if t.status == "running" and len(mean_metric_curve(t, "val_accuracy")) >= 2
+    ]
     if running:
         return running
     best = snapshot.best(1)
     if best:
         return [best[0].trial_id]
-    return [snapshot.trials[-1].trial_id] if snapshot.trials else []
+    with_data = [t.trial_id for t in snapshot.trials if t.epochs_done]
+    return with_data[-1:]
+
+
+def all_trial_curves(snapshot: SearchSnapshot, metric: str) -> list[tuple[str, Series]]:
+    """Every trial's mean curve of `metric` (the faint background of the curves plot)."""
+    out = []
+    for trial in snapshot.trials:
+        mean = mean_metric_curve(trial, metric)
+        if mean:
+            out.append((trial.trial_id, Series(tuple(e + 1.0 for e, _ in mean), tuple(v for _, v in mean))))
+    return out
 
 
 def best_so_far(snapshot: SearchSnapshot) -> Series:

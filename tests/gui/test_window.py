@@ -162,7 +162,7 @@ def test_save_plot_png(window, cli_project: Path, tmp_path: Path) -> None:
         picture.pixel(x, y) for x in range(0, picture.width(), 7) for y in range(0, picture.height(), 7)
     }
     assert len(pixels) > 3  # axes, lines and text, not a blank image
-    window.tabs.currentWidget().save_png(out)
+    window.current_canvas().save_png(out)
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QPoint, QSize, Qt, QTimer
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,7 +34,7 @@ from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import LaunchForm
 from tuner_app.gui.loaders import DeviceProbe, ModelLoader
 from tuner_app.gui.pad_panel import NO_MODEL_HINT, PadPanel
-from tuner_app.gui.plots import CurvesCanvas, PlotCanvas, ProgressCanvas, WeightDecayCanvas
+from tuner_app.gui.plots import CurvesCanvas, CurvesView, PlotCanvas, ProgressCanvas, WeightDecayCanvas
 from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
 from tuner_app.gui.status import status_details, status_text
 from tuner_app.gui.trial_model import (
@@ -109,7 +109,10 @@ class MainWindow(QMainWindow):
         self.progress = ProgressCanvas(size=(8, 3.6))
         self.weight_decay = WeightDecayCanvas(size=(8, 3.6))
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.curves, "Curves")
+        self.curves_view = CurvesView(self.curves)
+        self.curves_view.changed.connect(self._refresh_plots)
+        self.curves_view.compare_best.clicked.connect(lambda: self.select_trials(self._best_ids(5)))
+        self.tabs.addTab(self.curves_view, "Curves")
         self.tabs.addTab(self.progress, "Best so far")
         self.tabs.addTab(self.weight_decay, "Weight decay")
         self.tabs.currentChanged.connect(lambda _i: self._refresh_plots())
@@ -369,15 +372,34 @@ class MainWindow(QMainWindow):
         details.triggered.connect(lambda: QGuiApplication.clipboard().setText(trial_details(trial)))
         return menu
 
+    def _best_ids(self, count: int) -> list[str]:
+        return [t.trial_id for t in self.snapshot.best(count)] if self.snapshot else []
+
+    def select_trials(self, trial_ids: list[str]) -> None:
+        """Select these trials' rows in the table (the plots and the details follow the selection)."""
+        selection = QItemSelection()
+        wanted = set(trial_ids)
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if self.proxy.data(index, TRIAL_ID_ROLE) in wanted:
+                selection.select(index, index)
+        flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+        self.table.selectionModel().select(selection, flags)
+
+    def current_canvas(self) -> PlotCanvas:
+        widget = self.tabs.currentWidget()
+        return getattr(widget, "canvas", widget)
+
     def _refresh_plots(self) -> None:
         """Render only the visible canvas, and only when what it shows changed."""
         self._plot_timer.stop()
-        canvas = self.tabs.currentWidget()
+        canvas = self.current_canvas()
         snapshot = self.snapshot
         if snapshot is None:
             key: Any = None
         elif canvas is self.curves:
-            key = (self.follower_version(), tuple(self._selection))
+            options = (self.curves.metric_name, self.curves.log_scale)
+            key = (self.follower_version(), tuple(self._selection), options)
         elif canvas is self.progress:
             key = (best_so_far(snapshot), trial_scores(snapshot))
         else:
@@ -420,7 +442,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save plot as PNG", "plot.png", "PNG images (*.png)")
         if path:
             try:
-                self.tabs.currentWidget().save_png(path)
+                self.current_canvas().save_png(path)
             except (OSError, ValueError) as exc:
                 dialogs.show_error(self, "Cannot save plot", str(exc))
 

@@ -33,14 +33,23 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from tuner_app import plot_data
+from tuner_app.formatting import trial_label
 from tuner_app.results import SearchSnapshot
 
 log = logging.getLogger(__name__)
 
-CURVE_PANELS = (("accuracy", "val_accuracy", "Accuracy"), ("loss", "val_loss", "Loss"))
 BASE_DPI = 100
 
 
@@ -266,78 +275,152 @@ class PlotCanvas(QWidget):
 
 
 class CurvesCanvas(PlotCanvas):
-    """Accuracy and loss per epoch of the selected trials: replicates faint, their mean bold.
+    """One metric per epoch: every trial's mean validation curve faint in grey, the selected trials
+    bold in colour (validation solid, train dashed), each one's replicates faint around its mean.
 
-    The two Axes are built once; when the set of series changes (another selection, the next trial
-    while following, a new replicate) only the lines and the legend are replaced (`rebuilds`).
+    `metric` ("accuracy" or "loss") and `log_scale` are the user's choices (CurvesView). The faint
+    background is one LineCollection (one artist for 200 trials). The artists are rebuilt only when
+    the series change (another selection or metric, a new replicate); otherwise only their data.
     """
 
     def __init__(self, parent=None, size: tuple[float, float] = (6.0, 4.0)):
         self._lines: dict[tuple[str, str], tuple[list[Line2D], Line2D]] = {}
-        self._axes: list = []
+        self.metric_name = "accuracy"  # not `metric`: that is QPaintDevice.metric(), a virtual Qt calls
+        self.log_scale = False
         super().__init__(parent, size)
-        self._build_axes()
+        self.figure.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.15)
+        self.ax = self.figure.subplots()
+        self.ax.grid(alpha=0.3)
+        self.background = LineCollection([], colors="0.6", linewidths=0.8, alpha=0.45)
+        self.ax.add_collection(self.background)
+        self._note = _empty_note(self.ax, "No epoch recorded yet")
 
-    def _build_axes(self) -> None:
-        self._axes = list(self.figure.subplots(1, 2))
-        for ax, (_, _, title) in zip(self._axes, CURVE_PANELS, strict=True):
-            _fixed_text_positions(ax, f"{title} (solid: validation, dashed: train)", "epoch")
-            ax.grid(alpha=0.3)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        self._note = _empty_note(self._axes[0], "No epoch recorded yet")
+    def set_options(self, metric: str, log_scale: bool) -> None:
+        self.metric_name, self.log_scale = metric, log_scale
 
     def _data(self, snapshot: SearchSnapshot | None, selection: list[str]):
         if snapshot is None:
             return [], {m: [] for m in plot_data.CURVE_METRICS}
         trial_ids = selection or plot_data.default_selection(snapshot)
-        return trial_ids, plot_data.curves_for(snapshot, trial_ids)
+        train, val, _ = plot_data.CURVE_CHOICES[self.metric_name]
+        return trial_ids, plot_data.curves_for(snapshot, trial_ids, (val, train))
 
     def structure(self, snapshot: SearchSnapshot | None, selection: list[str]) -> Any:
         trial_ids, data = self._data(snapshot, selection)
-        metrics = plot_data.CURVE_METRICS
-        series = tuple((metric, c.trial_id, len(c.executions)) for metric in metrics for c in data[metric])
-        return tuple(trial_ids), series
+        series = tuple((metric, c.trial_id, len(c.executions)) for metric in data for c in data[metric])
+        return self.metric_name, self.log_scale, tuple(trial_ids), series
 
     def build(self, structure: Any) -> None:
-        trial_ids, series = structure
-        colour_of = {t: f"C{i % 10}" for i, t in enumerate(trial_ids)}
+        metric, log_scale, trial_ids, series = structure
+        _train, val, label = plot_data.CURVE_CHOICES[metric]
+        ax = self.ax
         for faint, mean in self._lines.values():
             for line in [*faint, mean]:
                 line.remove()
         self._lines = {}
-        for ax, (train, val, _) in zip(self._axes, CURVE_PANELS, strict=True):
-            if ax.get_legend() is not None:
-                ax.get_legend().remove()
-            for metric, trial_id, executions in series:
-                if metric not in (train, val):
-                    continue
-                style = "-" if metric == val else "--"
-                colour = colour_of[trial_id]
-                faint = [
-                    ax.plot([], [], style, color=colour, alpha=0.25, linewidth=1)[0]
-                    for _ in range(executions if executions > 1 else 0)
-                ]
-                label = f"trial {trial_id} {'validation' if metric == val else 'train'}"
-                (mean,) = ax.plot([], [], style, color=colour, linewidth=2.2, label=label)
-                self._lines[(metric, trial_id)] = (faint, mean)
-        validation = [mean for (m, _), (_, mean) in self._lines.items() if m == "val_accuracy"]
-        if validation:  # one entry per trial (its colour); the title says which style is which
-            self._axes[0].legend(handles=validation, fontsize="small", loc="lower right")
-        self._note.set_visible(not series)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+        colour_of = {t: f"C{i % 10}" for i, t in enumerate(trial_ids)}
+        for name, trial_id, executions in series:
+            style = "-" if name == val else "--"
+            colour = colour_of[trial_id]
+            faint = [
+                ax.plot([], [], style, color=colour, alpha=0.3, linewidth=1)[0]
+                for _ in range(executions if executions > 1 else 0)
+            ]
+            kind = "validation" if name == val else "train"
+            (mean,) = ax.plot(
+                [], [], style, color=colour, linewidth=2.2, label=f"{trial_label(trial_id)} {kind}"
+            )
+            self._lines[(name, trial_id)] = (faint, mean)
+        handles = [mean for (m, _), (_, mean) in self._lines.items() if m == val]
+        grey = Line2D([], [], color="0.6", linewidth=0.8, label="every other trial (validation)")
+        if handles:
+            ax.legend(handles=[*handles[:8], grey], fontsize="small", loc="best")
+        ax.set_yscale("log" if log_scale else "linear")
+        scale = ", log scale" if log_scale else ""
+        _fixed_text_positions(
+            ax,
+            f"{label.capitalize()} per epoch (solid: validation, dashed: train)",
+            "epoch",
+            f"{label}{scale}",
+        )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     def update_data(self, snapshot: SearchSnapshot | None, selection: list[str]) -> None:
-        _, data = self._data(snapshot, selection)
+        trial_ids, data = self._data(snapshot, selection)
+        _train, val, _ = plot_data.CURVE_CHOICES[self.metric_name]
+        shown = set(trial_ids)
+        background = [] if snapshot is None else plot_data.all_trial_curves(snapshot, val)
+        segments = [list(zip(s.x, s.y, strict=True)) for t, s in background if t not in shown]
+        self.background.set_segments(segments)
+        x_max = max((max(s.x) for _, s in background), default=0)
+        y_values = [v for _, s in background for v in s.y]
         for metric, curves_list in data.items():
             for curves in curves_list:
                 faint, mean = self._lines[(metric, curves.trial_id)]
                 for line, series in zip(faint, curves.executions, strict=False):
                     line.set_data(series.x, series.y)
+                    y_values += series.y
                 mean.set_data(curves.mean.x, curves.mean.y)
+                y_values += curves.mean.y
+                x_max = max(x_max, max(curves.mean.x, default=0))
                 single = len(curves.mean.x) == 1  # a one-epoch curve is a point: give it a marker
-                mean.set_marker(("o" if metric.startswith("val_") else "x") if single else "None")
-        for ax in self._axes:
-            x_max = max((max(line.get_xdata(), default=0) for line in ax.lines), default=0)
-            _autoscale(ax, x_max or None)
+                mean.set_marker(("o" if metric == val else "x") if single else "None")
+        self._note.set_visible(not y_values)
+        ax = self.ax
+        if not y_values:  # no data: a sensible empty frame, not autoscaled negative accuracy
+            ax.set_xlim(0.5, 1.5)
+            ax.set_ylim(*((0.01, 1.0) if self.log_scale else (0.0, 1.0)))
+            return
+        if self.log_scale:
+            y_values = [v for v in y_values if v > 0]
+        low, high = min(y_values, default=0.01), max(y_values, default=1.0)
+        if self.log_scale:
+            ax.set_ylim(low / 1.15, high * 1.15)
+        else:
+            pad = max((high - low) * 0.05, 0.005)
+            bottom = max(low - pad, 0.0)  # accuracies and losses are never negative
+            top = min(high + pad, 1.0) if self.metric_name == "accuracy" else high + pad
+            ax.set_ylim(bottom, max(top, bottom + 0.01))
+        ax.set_xlim(0.5, max(x_max, 1) + 0.5)
+
+
+class CurvesView(QWidget):
+    """The curves plot with its choices: which metric, log scale, and how to compare trials."""
+
+    changed = Signal()
+
+    def __init__(self, canvas: CurvesCanvas, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.canvas = canvas
+        self.metric_box = QComboBox()
+        for key, (_, _, label) in plot_data.CURVE_CHOICES.items():
+            self.metric_box.addItem(label.split(" (")[0].capitalize(), key)
+        self.log_scale = QCheckBox("log scale")
+        self.compare_best = QPushButton("Compare the best 5")
+        self.compare_best.setToolTip(
+            "Select the five best trials in the table (Ctrl/Shift+click selects any)"
+        )
+        self.metric_box.currentIndexChanged.connect(self._options_changed)
+        self.log_scale.toggled.connect(self._options_changed)
+        row = QHBoxLayout()
+        row.setContentsMargins(4, 2, 4, 0)
+        row.addWidget(QLabel("Show"))
+        row.addWidget(self.metric_box)
+        row.addWidget(self.log_scale)
+        row.addStretch(1)
+        row.addWidget(QLabel("select rows to compare; bold: selected, grey: all others"))
+        row.addWidget(self.compare_best)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addLayout(row)
+        column.addWidget(canvas, 1)
+
+    def _options_changed(self) -> None:
+        self.canvas.set_options(self.metric_box.currentData(), self.log_scale.isChecked())
+        self.changed.emit()
 
 
 class ProgressCanvas(PlotCanvas):
