@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from search_spaces import FAMILIES, make_hypermodel
+from search_spaces._common import OneCycle
+from search_spaces.conv import ConvHyperModel
 from search_spaces.weight_decay import NOTEBOOK_L2_GRID
 
 SAMPLES = 20
@@ -85,9 +87,9 @@ def test_unknown_family_names_the_choices():
 @pytest.mark.parametrize(
     ("family", "branch_only"),
     [
-        ("dense", {"units_1", "units_2", "adam_learning_rate"}),
-        ("weight_decay", {"adam_learning_rate"}),
-        ("conv", {"filters_2", "kernel_2", "double_2", "adam_learning_rate"}),
+        ("dense", {"units_1", "units_2", "adam_learning_rate", "adam_beta_1", "adam_beta_2"}),
+        ("weight_decay", {"adam_learning_rate", "adam_beta_1", "adam_beta_2"}),
+        ("conv", {"filters_2", "kernel_2", "double_2", "adam_learning_rate", "adam_beta_1"}),
     ],
 )
 def test_keras_tuner_sees_every_branch_before_the_first_trial(tmp_path, family, branch_only):
@@ -97,3 +99,75 @@ def test_keras_tuner_sees_every_branch_before_the_first_trial(tmp_path, family, 
         make_hypermodel(family, "full"), objective="val_accuracy", max_trials=1, directory=str(tmp_path)
     )
     assert branch_only <= {hp.name for hp in tuner.oracle.hyperparameters.space}
+
+
+def test_one_cycle_rises_linearly_then_falls_to_zero():
+    schedule = OneCycle(0.01, 100)
+    values = [float(schedule(step)) for step in (0, 10, 25, 50, 75, 100, 120)]
+    np.testing.assert_allclose(
+        values, [0.0, 0.004, 0.01, 0.01 * 50 / 75, 0.01 * 25 / 75, 0.0, 0.0], atol=1e-7
+    )
+
+
+def start_hyperparameters(hypermodel) -> kt.HyperParameters:
+    hp = kt.HyperParameters()
+    hp.values.update(hypermodel.START)
+    return hp
+
+
+def test_conv_start_is_the_two_epoch_one_cycle_recipe():
+    """conv 24 5x5, pool, ReLU, conv 32 3x3, pool, ReLU, dense 256: 215,194 parameters; Adam with
+    betas (0.7, 0.9) peaking at 0.01, batch 256, one-cycle."""
+    hypermodel = make_hypermodel("conv")
+    model = hypermodel.build(start_hyperparameters(hypermodel))
+    assert model.count_params() == 215_194
+    convs = [
+        (layer.filters, layer.kernel_size) for layer in model.layers if isinstance(layer, keras.layers.Conv2D)
+    ]
+    assert convs == [(24, (5, 5)), (32, (3, 3))]
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+    optimizer = model.optimizer
+    assert isinstance(optimizer, keras.optimizers.Adam)
+    assert (optimizer.beta_1, optimizer.beta_2) == (0.7, 0.9)
+    assert float(optimizer.learning_rate) == pytest.approx(0.01)
+    assert ConvHyperModel.START["lr_schedule"] == "one_cycle" and ConvHyperModel.START["batch_size"] == 256
+
+
+def test_one_cycle_fit_spans_epochs_times_steps_per_epoch(mnist):
+    """The schedule is sized from the fit's own data and epochs: 600 images at batch 256 are 3 steps
+    an epoch, 6 for 2 epochs, and the rate ends at 0 on the last step."""
+    hypermodel = make_hypermodel("conv")
+    hp = start_hyperparameters(hypermodel)
+    keras.backend.clear_session()
+    model = hypermodel.build(hp)
+    x = mnist.x_train[:600].astype("float32") / 255.0
+    y = mnist.y_train[:600].astype("int32")
+    hypermodel.fit(hp, model, x, y, epochs=2, verbose=0)
+    schedule = model.optimizer._learning_rate
+    assert isinstance(schedule, OneCycle)
+    assert schedule.total_steps == 6 and schedule.peak == pytest.approx(0.01)
+    assert int(model.optimizer.iterations) == 6
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_notebook_space_keeps_adams_default_betas():
+    hp = kt.HyperParameters()
+    model = make_hypermodel("conv", "notebook").build(hp)
+    assert all(isinstance(p, kt.engine.hyperparameters.Fixed) for p in hp.space)
+    assert (model.optimizer.beta_1, model.optimizer.beta_2) == (0.9, 0.999)
+
+
+@pytest.mark.slow
+def test_conv_start_learns_fast_on_real_digits(mnist):
+    """The START recipe on 12,000 real training images, 2 epochs, scored on 3,000 others: a broken
+    schedule (rate stuck at 0, or never decaying from 0.01) or a wrong architecture lands far lower."""
+    hypermodel = make_hypermodel("conv")
+    hp = start_hyperparameters(hypermodel)
+    keras.utils.set_random_seed(0)
+    model = hypermodel.build(hp)
+    x = mnist.x_train.astype("float32") / 255.0
+    y = mnist.y_train.astype("int32")
+    history = hypermodel.fit(
+        hp, model, x[:12_000], y[:12_000], epochs=2, verbose=0, validation_data=(x[-3000:], y[-3000:])
+    )
+    assert history.history["val_accuracy"][-1] >= 0.97
