@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from tuner_app.config import SearchConfig
 from tuner_app.gui import dialogs
+from tuner_app.gui.analysis_plots import AnalysisCanvas, ImportanceCanvas, ParallelCanvas, SliceCanvas
 from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import LaunchForm
 from tuner_app.gui.loaders import DeviceProbe, ModelLoader
@@ -49,6 +50,7 @@ from tuner_app.gui.trial_model import (
 from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
 from tuner_app.report import write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, read_results
+from tuner_app.trial_analysis import read_space
 
 PLOT_INTERVAL_S = 2.0
 
@@ -114,7 +116,15 @@ class MainWindow(QMainWindow):
         self.curves_view.compare_best.clicked.connect(lambda: self.select_trials(self._best_ids(5)))
         self.tabs.addTab(self.curves_view, "Curves")
         self.tabs.addTab(self.progress, "Best so far")
+        self.parallel = ParallelCanvas()
+        self.parallel.range_selected.connect(self.select_trials)
+        self.importance = ImportanceCanvas()
+        self.slices = SliceCanvas()
+        self.tabs.addTab(self.parallel, "Parallel coordinates")
+        self.tabs.addTab(self.importance, "Importance")
+        self.tabs.addTab(self.slices, "Slices")
         self.tabs.addTab(self.weight_decay, "Weight decay")
+        self._space: dict = {}
         self.tabs.currentChanged.connect(lambda _i: self._refresh_plots())
         self._build_layout()
         self._build_menus()
@@ -217,6 +227,7 @@ class MainWindow(QMainWindow):
         self._selection = []
         self._plot_keys.clear()
         self._model_mtime = None  # the pad keeps its model until this project saves a better one
+        self._set_space({})
         self.setWindowTitle(f"tuner_app — {folder}")
         self.follower.follow(folder)
         self._update_status()
@@ -321,6 +332,8 @@ class MainWindow(QMainWindow):
     def on_snapshot(self, snapshot: SearchSnapshot) -> None:
         self.snapshot = snapshot
         self.table_model.update(snapshot)
+        if not self._space and snapshot.trials:
+            self._set_space(read_space(snapshot.project_dir))  # KerasTuner writes it with the first trial
         self._show_details()
         if snapshot.device:
             self.device_label.setText(f"device: {snapshot.device}")
@@ -372,6 +385,12 @@ class MainWindow(QMainWindow):
         details.triggered.connect(lambda: QGuiApplication.clipboard().setText(trial_details(trial)))
         return menu
 
+    def _set_space(self, space: dict) -> None:
+        self._space = space
+        for canvas in (self.parallel, self.importance, self.slices):
+            canvas.set_space(space)
+            self._plot_keys.pop(canvas, None)
+
     def _best_ids(self, count: int) -> list[str]:
         return [t.trial_id for t in self.snapshot.best(count)] if self.snapshot else []
 
@@ -402,6 +421,8 @@ class MainWindow(QMainWindow):
             key = (self.follower_version(), tuple(self._selection), options)
         elif canvas is self.progress:
             key = (best_so_far(snapshot), trial_scores(snapshot))
+        elif isinstance(canvas, AnalysisCanvas):
+            key = (self.follower_version(), tuple(self._selection), len(self._space))
         else:
             key = tuple(weight_decay_points(snapshot))
         if canvas in self._plot_keys and self._plot_keys[canvas] == key:
