@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from tuner_app.config import SearchConfig
 from tuner_app.gui import dialogs
 from tuner_app.gui.analysis_plots import AnalysisCanvas, ImportanceCanvas, ParallelCanvas, SliceCanvas
+from tuner_app.gui.examination_view import ExaminationView
 from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import LaunchForm
 from tuner_app.gui.loaders import DeviceProbe, ModelLoader
@@ -124,6 +125,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.importance, "Importance")
         self.tabs.addTab(self.slices, "Slices")
         self.tabs.addTab(self.weight_decay, "Weight decay")
+        self.examination = ExaminationView()
+        self.examination.digit_chosen.connect(self.put_on_pad)
+        self.tabs.addTab(self.examination, "Best model")
         self._space: dict = {}
         self.tabs.currentChanged.connect(lambda _i: self._refresh_plots())
         self._build_layout()
@@ -335,6 +339,7 @@ class MainWindow(QMainWindow):
         if not self._space and snapshot.trials:
             self._set_space(read_space(snapshot.project_dir))  # KerasTuner writes it with the first trial
         self._show_details()
+        self.examination.show_project(snapshot)
         if snapshot.device:
             self.device_label.setText(f"device: {snapshot.device}")
         self._schedule_plots()
@@ -385,6 +390,12 @@ class MainWindow(QMainWindow):
         details.triggered.connect(lambda: QGuiApplication.clipboard().setText(trial_details(trial)))
         return menu
 
+    def put_on_pad(self, image, caption: str) -> None:
+        """A digit from the gallery on the pad, classified at once; the pad's tab comes forward."""
+        self.pad_panel.pad.set_digit(image)
+        self.side.setCurrentIndex(1)
+        self.statusBar().showMessage(f"On the pad: {caption}", 10_000)
+
     def _set_space(self, space: dict) -> None:
         self._space = space
         for canvas in (self.parallel, self.importance, self.slices):
@@ -413,6 +424,8 @@ class MainWindow(QMainWindow):
         """Render only the visible canvas, and only when what it shows changed."""
         self._plot_timer.stop()
         canvas = self.current_canvas()
+        if not isinstance(canvas, PlotCanvas) or canvas is self.examination.canvas:
+            return  # the examination view draws when its record changes
         snapshot = self.snapshot
         if snapshot is None:
             key: Any = None
@@ -517,3 +530,4 @@ class MainWindow(QMainWindow):
             self.probe.wait()
         for loader in list(self.model_loaders):
             loader.wait()
+        self.examination.shutdown()

@@ -36,6 +36,23 @@ class DrawingPad(QWidget):
         self.update()
         self.changed.emit()
 
+    def set_digit(self, image: np.ndarray) -> None:
+        """Put a 28x28 MNIST-style image (white ink on black) on the pad as black ink on white,
+        scaled to fill the pad: the pad's preprocessing then gives the model back what it saw."""
+        pixels = np.ascontiguousarray(255 - np.asarray(image, dtype=np.uint8))
+        height, width = pixels.shape
+        small = QImage(pixels.data, width, height, width, QImage.Format.Format_Grayscale8).copy()
+        self.image = small.scaled(
+            self.image.width(),
+            self.image.height(),
+            Qt.AspectRatioMode.IgnoreAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        ).convertToFormat(QImage.Format.Format_Grayscale8)
+        self._last = None
+        self.update()
+        self.changed.emit()
+        self.stroke_finished.emit()  # one prediction now, as after a stroke
+
     def is_empty(self) -> bool:
         return bool(self.to_array().min() == 255)
 
