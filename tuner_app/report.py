@@ -89,6 +89,43 @@ def write_trials_csv(snapshot: SearchSnapshot, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def epoch_rows(snapshot: SearchSnapshot) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every epoch of every execution (replicate) of every trial: the curves' raw data, with each
+    trial's hyperparameters, so a notebook can redraw or re-analyse anything the window shows."""
+    names = hyperparameter_names(snapshot)
+    metrics = sorted({m for t in snapshot.trials for curve in t.executions for e in curve for m in e.metrics})
+    rows = []
+    for trial in snapshot.trials:
+        hps = trial.user_hyperparameters()
+        for execution, curve in enumerate(trial.executions, start=1):
+            for record in curve:
+                row: dict[str, Any] = {
+                    "trial": trial.trial_id,
+                    "status": str(trial.status),
+                    "execution": execution,
+                    "epoch": record.epoch + 1,
+                }
+                row.update({m: record.metrics.get(m, "") for m in metrics})
+                row.update({n: hps.get(n, "") for n in names})
+                rows.append(row)
+    return ["trial", "status", "execution", "epoch", *metrics, *names], rows
+
+
+def write_epochs_csv(snapshot: SearchSnapshot, path: Path) -> int:
+    """Write `epoch_rows` as CSV (atomically); returns the number of rows."""
+    fields, rows = epoch_rows(snapshot)
+    tmp = path.with_name(f".{path.name}.{unique_suffix()}.tmp")
+    try:
+        with open(tmp, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(rows)
+
+
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{unique_suffix()}.tmp")
     try:

@@ -182,3 +182,18 @@ def test_a_project_shared_by_several_workers_shows_who_ran_each_trial(window, tm
     assert model.rowCount() == 2 and "worker" in model.columns
     column = model.columns.index("worker")
     assert {model.data(model.index(r, column)) for r in range(2)} == {"gpu1", "gpu2"}
+
+
+def test_export_every_epoch(window, cli_project: Path, tmp_path: Path) -> None:
+    import csv
+
+    window.open_project(cli_project)
+    out = tmp_path / "epochs.csv"
+    window.export_epochs(out)
+    rows = list(csv.DictReader(out.open()))
+    snapshot = read_results(cli_project)
+    assert len(rows) == sum(t.epochs_done for t in snapshot.trials) == 4  # 2 trials x 2 epochs
+    assert {r["epoch"] for r in rows} == {"1", "2"} and {r["execution"] for r in rows} == {"1"}
+    first = snapshot.trials[0]
+    assert float(rows[0]["val_accuracy"]) == first.executions[0][0].metrics["val_accuracy"]
+    assert rows[0]["batch_size"] == str(first.hyperparameters["batch_size"])

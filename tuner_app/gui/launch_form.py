@@ -152,7 +152,9 @@ class LaunchForm(QWidget):
         return holder
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Project folder")
+        current = self.project.text().strip()
+        start = Path(current).expanduser().parent if current else WINDOW_PROJECT_ROOT
+        folder = QFileDialog.getExistingDirectory(self, "Project folder", str(start))
         if folder:
             self.project.setText(folder)
 

@@ -33,7 +33,7 @@ from tuner_app.gui import dialogs
 from tuner_app.gui.analysis_plots import AnalysisCanvas, ImportanceCanvas, ParallelCanvas, SliceCanvas
 from tuner_app.gui.examination_view import ExaminationView
 from tuner_app.gui.follower import ProjectFollower
-from tuner_app.gui.launch_form import LaunchForm
+from tuner_app.gui.launch_form import WINDOW_PROJECT_ROOT, LaunchForm
 from tuner_app.gui.loaders import DeviceProbe, ModelLoader
 from tuner_app.gui.pad_panel import NO_MODEL_HINT, PadPanel
 from tuner_app.gui.plots import CurvesCanvas, CurvesView, PlotCanvas, ProgressCanvas, WeightDecayCanvas
@@ -49,7 +49,7 @@ from tuner_app.gui.trial_model import (
     trial_details,
 )
 from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
-from tuner_app.report import write_trials_csv
+from tuner_app.report import write_epochs_csv, write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, read_results
 from tuner_app.trial_analysis import read_space
 
@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &model…", self._ask_model, "Ctrl+M")
         file_menu.addSeparator()
         self._action(file_menu, "&Export results CSV…", self._ask_export_csv, "Ctrl+E")
+        self._action(file_menu, "Export per-&epoch CSV…", self._ask_export_epochs, "Ctrl+Shift+E")
         self._action(file_menu, "Save plot as &PNG…", self._ask_save_png, "Ctrl+Shift+S")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -204,7 +205,8 @@ class MainWindow(QMainWindow):
 
     # -- projects and models -------------------------------------------------------------------
     def _ask_project(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open project folder")
+        start = self.follower.project_dir.parent if self.follower.project_dir else WINDOW_PROJECT_ROOT
+        folder = QFileDialog.getExistingDirectory(self, "Open project folder", str(start))
         if folder:
             self.open_project(folder)
 
@@ -237,7 +239,10 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _ask_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Keras models (*.keras);;All files (*)")
+        start = str(self.follower.project_dir or WINDOW_PROJECT_ROOT)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open model", start, "Keras models (*.keras);;All files (*)"
+        )
         if path:
             self.open_model(path)
 
@@ -462,7 +467,8 @@ class MainWindow(QMainWindow):
         if self.snapshot is None or not self.snapshot.trials:
             dialogs.show_error(self, "Nothing to export", "Open a project with at least one trial first.")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export results CSV", "trials.csv", "CSV (*.csv)")
+        start = str(self.snapshot.project_dir / "trials-export.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export results CSV", start, "CSV (*.csv)")
         if path:
             self.export_csv(path)
 
@@ -472,8 +478,29 @@ class MainWindow(QMainWindow):
         except OSError as exc:
             dialogs.show_error(self, "Cannot export", str(exc))
 
+    def _ask_export_epochs(self) -> None:
+        if self.snapshot is None or not self.snapshot.trials:
+            dialogs.show_error(self, "Nothing to export", "Open a project with at least one trial first.")
+            return
+        start = str(self.snapshot.project_dir / "epochs.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export per-epoch CSV", start, "CSV (*.csv)")
+        if path:
+            self.export_epochs(path)
+
+    def export_epochs(self, path: str | Path) -> None:
+        try:
+            rows = write_epochs_csv(self.snapshot, Path(path))
+        except OSError as exc:
+            dialogs.show_error(self, "Cannot export", str(exc))
+            return
+        self.statusBar().showMessage(f"{rows} epochs written to {path}", 10_000)
+
     def _ask_save_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save plot as PNG", "plot.png", "PNG images (*.png)")
+        folder = self.snapshot.project_dir if self.snapshot is not None else Path.home()
+        name = self.tabs.tabText(self.tabs.currentIndex()).lower().replace(" ", "-")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save plot as PNG", str(folder / f"{name}.png"), "PNG images (*.png)"
+        )
         if path:
             try:
                 self.current_canvas().save_png(path)
