@@ -61,7 +61,7 @@ def test_parallel_coordinates_positions() -> None:
         ]
     )
     data = ta.parallel_coordinates(search, SPACE)
-    assert [a.name for a in data.axes] == ["lr", "act", "batch", "units", "validation accuracy"]
+    assert [a.name for a in data.axes] == ["lr", "act", "batch", "units", "val. accuracy"]
     assert [line.trial_id for line in data.lines] == ["0", "1"]  # completed only, worst first
     first, second = data.lines
     assert first.positions == (0.0, 1.0, 0.0, None, 0.0)

@@ -173,9 +173,7 @@ def parallel_coordinates(
     scores = [t.mean for t in completed if t.mean is not None]
     low, high = (min(scores), max(scores)) if scores else (0.0, 1.0)
     axes = [Axis(name, _ticks(info), info.log) for name, info in infos.items()]
-    axes.append(
-        Axis("validation accuracy", ((0.0, f"{100 * low:.2f} %"), (1.0, f"{100 * high:.2f} %")), False)
-    )
+    axes.append(Axis("val. accuracy", ((0.0, f"{100 * low:.2f} %"), (1.0, f"{100 * high:.2f} %")), False))
     lines = []
     for trial in completed:
         hps = trial.user_hyperparameters()

@@ -31,7 +31,8 @@ def test_details_show_the_whole_configuration(window, cli_project: Path) -> None
     tooltip = window.proxy.data(window.proxy.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert tooltip.startswith(f"trial {trial.trial_id}: completed")
     for name, value in trial.user_hyperparameters().items():
-        assert f"{name} = {value}" in tooltip
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        assert f"{name} = {shown}" in tooltip
     assert "ran " in tooltip and "epoch(s)" in tooltip
     assert window.details.toPlainText() == ""
     window.table.selectRow(0)

@@ -8,6 +8,7 @@ on a worker thread and cached by the completed trials' scores; the view says "co
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import threading
@@ -60,8 +61,8 @@ class ParallelCanvas(AnalysisCanvas):
 
     def build(self, structure: Any) -> None:
         self.figure.clear()
-        ax = self.ax = self.figure.add_axes((0.03, 0.06, 0.94, 0.7))
-        ax.set_xlim(-0.3, max(len(structure), 1) + 0.3)
+        ax = self.ax = self.figure.add_axes((0.02, 0.05, 0.93, 0.68))
+        ax.set_xlim(-0.2, max(len(structure), 1) + 0.45)
         ax.set_ylim(-0.04, 1.04)
         ax.set_yticks([])
         ax.set_xticks([])
@@ -73,8 +74,12 @@ class ParallelCanvas(AnalysisCanvas):
         ax.add_collection(self.selected)
         self.axis_artists: list[Any] = []
         self.note = _empty_note(ax, "No completed trial yet")
-        ax.set_title(
-            "Parallel coordinates: one line per completed trial, colour = validation accuracy", pad=16
+        self.figure.suptitle(
+            "Parallel coordinates: one line per completed trial, colour = validation accuracy "
+            "(red: selected; drag along an axis to select)",
+            fontsize=9,
+            y=0.985,
+            va="top",
         )
 
     def update_data(self, snapshot: SearchSnapshot | None, selection: list[str]) -> None:
@@ -142,13 +147,11 @@ class ParallelCanvas(AnalysisCanvas):
 
 
 def _segments(positions: tuple[float | None, ...]) -> list[list[tuple[float, float]]]:
-    """The pieces of a trial's line between neighbouring axes where it has both values."""
-    pieces = []
-    for i in range(len(positions) - 1):
-        a, b = positions[i], positions[i + 1]
-        if a is not None and b is not None:
-            pieces.append([(float(i), a), (float(i + 1), b)])
-    return pieces
+    """A trial's line from axis to axis; an axis where it has no value (a conditional
+    hyperparameter, such as the SGD learning rate of an Adam trial) is stepped over, so every line
+    reaches the score."""
+    points = [(float(i), p) for i, p in enumerate(positions) if p is not None]
+    return [[a, b] for a, b in itertools.pairwise(points)]
 
 
 class ImportanceCanvas(AnalysisCanvas):

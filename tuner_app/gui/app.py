@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--project", type=Path, help="open (and follow) this project folder")
     parser.add_argument("--model", type=Path, help="use this .keras model on the drawing pad")
     parser.add_argument("--demo-digit", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--tab", help=argparse.SUPPRESS)  # screenshots: show this tab ("Slices")
+    parser.add_argument("--side-tab", help=argparse.SUPPRESS)  # screenshots: "Drawing pad"
+    parser.add_argument("--select-best", type=int, default=0, help=argparse.SUPPRESS)
     return parser
 
 
@@ -77,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.open_model(args.model)
     if args.demo_digit:
         QTimer.singleShot(300, lambda: draw_sample(window))
+    if args.tab or args.side_tab or args.select_best:
+        QTimer.singleShot(500, lambda: show_for_screenshot(window, args.tab, args.side_tab, args.select_best))
     try:
         code = app.exec()
     finally:
@@ -84,6 +89,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop_renderer()
         reporter.uninstall()
     return code
+
+
+def show_for_screenshot(window, tab: str | None, side_tab: str | None, best: int) -> None:
+    """The hidden screenshot options: bring a tab forward, select the best trials."""
+    for tabs, name in ((window.tabs, tab), (window.side, side_tab)):
+        for index in range(tabs.count()):
+            if name and tabs.tabText(index).lower() == name.lower():
+                tabs.setCurrentIndex(index)
+    if best:
+        window.select_trials(window._best_ids(best))
 
 
 def draw_sample(window) -> None:

@@ -176,10 +176,14 @@ def trial_details(trial: TrialRecord) -> str:
     if trial.attempts > 1:
         lines.append(f"attempt {trial.attempts}")
     lines.append("")
-    lines += [f"{name} = {value}" for name, value in trial.user_hyperparameters().items()]
+    lines += [f"{name} = {_value(value)}" for name, value in trial.user_hyperparameters().items()]
     if trial.error:
         lines += ["", f"error: {trial.error}"]
     return "\n".join(lines)
+
+
+def _value(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def configuration_text(trial: TrialRecord) -> str:
