@@ -20,6 +20,7 @@ from keras_tuner.src.distribute.oracle_client import OracleClient
 from keras_tuner.src.engine.trial import Trial, TrialStatus
 
 from tuner_app.chief import ChiefServicer
+from tuner_app.oracles import ChiefRandomSearchOracle
 from tuner_app.worker_client import WORKER_HEADER, ChiefClient, ChiefLost
 
 TIMEOUT_S = 60.0
@@ -55,7 +56,7 @@ class WorkerCall:
 def make_servicer(tmp_path, max_trials: int, max_failures: int | None = None):
     space = kt.HyperParameters()
     space.Int("units", 1, 1000)
-    oracle = kt.oracles.RandomSearchOracle(
+    oracle = ChiefRandomSearchOracle(
         objective=kt.Objective("val_accuracy", "max"), max_trials=max_trials, hyperparameters=space, seed=1,
         max_consecutive_failed_trials=max_failures,
     )  # fmt: skip
@@ -87,8 +88,7 @@ def report(servicer: ChiefServicer, trial_id: str, call: WorkerCall | None = Non
 
 def go_silent(servicer: ChiefServicer) -> None:
     servicer.clock.now += TIMEOUT_S * 1.5
-    with servicer.lock:
-        servicer.requeue_silent_workers()
+    servicer.requeue_silent_workers()
 
 
 def test_a_starved_worker_that_reports_again_gets_its_trial_back(tmp_path):
@@ -237,8 +237,11 @@ def test_a_waiting_worker_does_not_hold_the_chief_while_it_waits(tmp_path):
     asking.start()
     time.sleep(0.3)  # the idle worker is now in its pause
     assert asking.is_alive()
-    assert servicer.lock.acquire(timeout=1.0), "other workers' reports and the poll loop must get in"
-    servicer.lock.release()
+    polled: list[bool] = []
+    poll = threading.Thread(target=lambda: polled.append(servicer.search_over()), daemon=True)
+    poll.start()
+    poll.join(timeout=1.0)
+    assert polled == [False], "other workers' reports and the poll loop must get in"
     asking.join()
 
 

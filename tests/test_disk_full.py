@@ -30,6 +30,7 @@ from tuner_app.disk import (
     save_weights_file,
     write_file_atomically,
 )
+from tuner_app.oracles import make_oracle
 from tuner_app.results import ResultsWriter, read_results
 from tuner_app.tuners import make_tuner
 
@@ -123,9 +124,10 @@ def test_a_trial_that_kerastuner_failed_on_a_full_disk_ends_the_search_unrecorde
         model.compile("sgd", "mse")
         return model
 
+    oracle = make_oracle("random", chief=False, objective="val_loss", max_trials=2)
     tuner = make_tuner(
-        "random", writer=ResultsWriter(tmp_path), budget=Budget(), hypermodel=build, objective="val_loss",
-        max_trials=2, directory=str(tmp_path), project_name="kt",
+        "random", oracle=oracle, writer=ResultsWriter(tmp_path), budget=Budget(), hypermodel=build,
+        directory=str(tmp_path), project_name="kt",
     )  # fmt: skip
     trial = tuner.oracle.create_trial("main")
     tuner.on_trial_begin(trial)

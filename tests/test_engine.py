@@ -57,6 +57,8 @@ def test_search_records_every_epoch_of_every_replicate(tmp_path, small_npz):
         assert len(trial.execution_scores) == 2
         assert trial.std == pytest.approx(np.std(trial.execution_scores, ddof=1))
     assert test_reads == [["completed", "completed"]], "the test set is read once, after the search"
+    # One rule for the best trial: the model tested is the one the log (table, summary) ranks first.
+    assert snapshot.test["trial_id"] == snapshot.best(1)[0].trial_id
 
     assert outcome.best_model_path == tmp_path / "project" / BEST_MODEL_FILE
     model = keras.models.load_model(outcome.best_model_path)  # plain Keras, no custom objects

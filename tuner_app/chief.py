@@ -9,7 +9,6 @@ left to take it, the chief ends with the ids of the orphaned trials so the calle
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent import futures
@@ -26,15 +25,15 @@ from tuner_app.keras_tuner_seam import (
     TrialStatus,
     protos,
     release_synchronized_lock,
-    retry_queue,
 )
+from tuner_app.oracles import ChiefMixin, LateReport
 from tuner_app.worker_client import IDENTITY_HEADER, PROJECT_HEADER, WORKER_HEADER
 
 OrphanListener = Callable[[str, str], None]  # (trial_id, worker_id)
 
 
 def serve_chief(
-    oracle,
+    oracle: ChiefMixin,
     address: str,
     project_dir: Path,
     worker_timeout_s: float,
@@ -67,27 +66,22 @@ def serve_chief(
     try:
         while True:
             time.sleep(poll_s)
-            with servicer.lock:
-                if servicer.failure is not None:
-                    raise servicer.failure  # e.g. KerasTuner's consecutive-failure limit
-                servicer.requeue_silent_workers()
-                if should_stop():
-                    servicer.stopping = True  # workers are told to stop once their trial ends
-                if servicer.search_over():
-                    return list(retry_queue(oracle))
+            if servicer.failure is not None:
+                raise servicer.failure  # e.g. KerasTuner's consecutive-failure limit
+            servicer.requeue_silent_workers()
+            if should_stop():
+                servicer.stopping = True  # workers are told to stop once their trial ends
+            if servicer.search_over():
+                return oracle.queued_trials()
     finally:
         server.stop(grace=2).wait()
-
-
-class LateReport(Exception):
-    """A worker reported on a trial that is no longer its own; the call is refused with this."""
 
 
 class ChiefServicer(OracleServicer):
     """KerasTuner's OracleServicer plus what a night-long run needs when workers die.
 
-    - One lock serialises the workers' calls with the chief's own checks on the oracle (KerasTuner's
-      `@synchronized` covers only some oracle methods, and `save()` is not among them).
+    The oracle is one of tuner_app.oracles' chief oracles: it keeps the record of the workers and
+    re-queues or gives back their trials under its own lock. This class only adapts gRPC to it:
     - A worker is alive while its heartbeat file is fresh or it called within `timeout_s`; a silent
       worker's trial is re-queued for another worker (KerasTuner would wait for it forever).
     - A worker declared lost that reports again (stopped, starved of CPU) gets its trial back if
@@ -102,7 +96,7 @@ class ChiefServicer(OracleServicer):
 
     def __init__(
         self,
-        oracle,
+        oracle: ChiefMixin,
         project_dir: Path,
         timeout_s: float,
         on_orphan: OrphanListener,
@@ -113,51 +107,44 @@ class ChiefServicer(OracleServicer):
         on_refuse: Callable[[str, str], None] = lambda worker_id, reason: None,
         project_token: str | None = None,
     ):
+        if not isinstance(oracle, ChiefMixin):
+            kind = type(oracle).__name__
+            raise TypeError(f"a chief needs one of tuner_app.oracles' chief oracles, not {kind}")
         super().__init__(oracle)
         self.project_token = project_token
         self.identity = dict(identity) if identity is not None else None
         self.on_refuse = on_refuse
-        self._refused: set[str] = set()
-        self.lock = threading.RLock()
+        self._refused: dict[str, str] = {}  # worker -> why (setdefault: logged once, no lock)
         self.project_dir = project_dir
         self.timeout_s = timeout_s
         self.on_orphan = on_orphan
         self.on_return = on_return
         self.pause_s = pause_s
         self.clock = clock
-        self.stopping = False  # the chief's budget is spent: hand out no new trials
-        self._last_call: dict[str, float] = {}
-        self._lost_by: dict[str, str] = {}  # re-queued trial id -> the worker that lost it
-        self._released: set[str] = set()  # workers told to stop
-        self.workers_seen = False
         self.failure: Exception | None = None
 
-    # -- gRPC handlers (KerasTuner's, under the lock, with contact tracking) --
+    @property
+    def stopping(self) -> bool:
+        return self.oracle.stopping
+
+    @stopping.setter
+    def stopping(self, value: bool) -> None:
+        self.oracle.stopping = value  # workers are told to stop once their trial ends
+
+    # -- gRPC handlers (KerasTuner's, with contact tracking) --
 
     def CreateTrial(self, request, context):
         trial = self._guarded(self._create_trial, request, context)
         if trial.status == TrialStatus.IDLE:
-            time.sleep(self.pause_s)  # outside the lock: KerasTuner's worker asks again at once
+            time.sleep(self.pause_s)  # KerasTuner's worker asks again at once
         return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
     def _create_trial(self, request, context) -> Trial:
-        worker = request.tuner_id
-        self.workers_seen = True
-        self._last_call[worker] = self.clock()
-        if self.stopping:
-            trial = Trial(self.oracle.get_space(), status=TrialStatus.STOPPED)
-        else:
-            trial = self.oracle.create_trial(worker)
-        waiting = (  # out of budget, nothing will be re-queued to it: no point waiting
-            not self.stopping
-            and trial.status == TrialStatus.STOPPED
-            and any(w != worker for w in self.oracle.ongoing_trials)
-        )
+        trial, waiting = self.oracle.trial_for(request.tuner_id, self.clock())
         if waiting:
             trial.status = TrialStatus.IDLE
         elif trial.status == TrialStatus.STOPPED:
             self.stop_triggered = True
-            self._released.add(worker)
         return trial
 
     def UpdateTrial(self, request, context):
@@ -187,23 +174,22 @@ class ChiefServicer(OracleServicer):
         return self._guarded(super().GetBestTrials, request, context)
 
     def _guarded(self, handler, request, context):
-        """Run a handler under the lock; an oracle error ends the search instead of wedging it."""
+        """Run a handler; an oracle error ends the search instead of wedging it."""
         refusal = self._refusal(context)
         if refusal is not None:
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, refusal)
-        with self.lock:
-            try:
-                return handler(request, context)
-            except LateReport as late:
-                if context is None:
-                    raise
-                context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(late))
-            except Exception as exc:
-                release_synchronized_lock(self.oracle)
-                self.failure = self.failure or exc
-                if context is None:
-                    raise
-                context.abort(grpc.StatusCode.ABORTED, f"the chief's search ended: {exc}")
+        try:
+            return handler(request, context)
+        except LateReport as late:
+            if context is None:
+                raise
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(late))
+        except Exception as exc:
+            release_synchronized_lock(self.oracle)
+            self.failure = self.failure or exc
+            if context is None:
+                raise
+            context.abort(grpc.StatusCode.ABORTED, f"the chief's search ended: {exc}")
 
     def _refusal(self, context) -> str | None:
         """Why a registering worker may not join (its search differs from this chief's), or None.
@@ -238,78 +224,44 @@ class ChiefServicer(OracleServicer):
             )
         else:
             return None
-        with self.lock:
-            if worker not in self._refused:
-                self._refused.add(worker)
-                self.on_refuse(worker, reason)
+        if self._refused.setdefault(worker, reason) is reason:  # the first refusal is logged
+            self.on_refuse(worker, reason)
         return reason
 
-    # -- the chief's own checks, called under the lock --
+    # -- the chief's own checks, from its poll loop --
 
     def alive(self, worker: str) -> bool:
         now = self.clock()
         age = heartbeat_age(self.project_dir, worker, now)
-        called = self._last_call.get(worker)
+        called = self.oracle.last_call.get(worker)
         ages = [a for a in (age, None if called is None else now - called) if a is not None]
         return bool(ages) and min(ages) < self.timeout_s
 
     def live_workers(self) -> list[str]:
         """Workers that may still ask for a trial: not yet told to stop, and not silent."""
         starting = {path.stem for path in (self.project_dir / HEARTBEAT_DIR).glob("*.alive")}
-        known = set(self.oracle.tuner_ids) | set(self._last_call) | starting
-        return sorted(w for w in known - self._released if self.alive(w))
+        return sorted(w for w in self.oracle.workers(starting) if self.alive(w))
 
     def search_over(self) -> bool:
         """No trial running and no worker left to ask for one, or nothing left to hand out."""
-        if self.oracle.ongoing_trials or self.live_workers():
+        if self.oracle.running_workers() or self.live_workers():
             return False
         if self.stopping or self.stop_triggered:
             return True
         # Queued trials end the search only once every worker this chief served is lost; a resumed
         # chief starts with the interrupted trials queued and waits for its workers.
-        return bool(retry_queue(self.oracle)) and self.workers_seen
+        return bool(self.oracle.queued_trials()) and self.oracle.workers_seen
 
     def requeue_silent_workers(self) -> None:
         """Give the trials of silent workers back to the queue for another worker to re-run."""
-        for worker, trial in list(self.oracle.ongoing_trials.items()):
-            if self.alive(worker):
-                continue
-            self.oracle.ongoing_trials.pop(worker, None)
-            self.oracle.tuner_ids.discard(worker)
-            self._last_call.pop(worker, None)
-            if trial.trial_id not in retry_queue(self.oracle):
-                retry_queue(self.oracle).append(trial.trial_id)
-            self._lost_by[trial.trial_id] = worker
-            self.oracle.save()
-            self.on_orphan(trial.trial_id, worker)
+        for trial_id, worker in self.oracle.requeue_lost(self.alive):
+            self.on_orphan(trial_id, worker)
 
     def _heard_about(self, trial_id: str, context) -> None:
         """A worker reported on `trial_id`: note it is alive; give back or refuse a re-queued trial."""
-        oracle = self.oracle
-        caller = _caller(context)
-        owner = next((w for w, t in oracle.ongoing_trials.items() if t.trial_id == trial_id), None)
-        lost_by = self._lost_by.get(trial_id)
-        claimant = caller or lost_by  # tests drive the servicer without a call header
-        queued = trial_id in retry_queue(oracle)  # nobody took it yet
-        # Its own worker still runs it: the one declared lost, or one that outlived a chief restart.
-        if owner is None and queued and claimant is not None and lost_by in (None, claimant):
-            owner = claimant
-            self._lost_by.pop(trial_id, None)
-            retry_queue(oracle).remove(trial_id)
-            trial = oracle.trials[trial_id]
-            trial.status = TrialStatus.RUNNING
-            oracle.ongoing_trials[owner] = trial
-            oracle.tuner_ids.add(owner)
-            oracle.save()
-            self.on_return(trial_id, owner)
-        if caller is not None and caller != owner:
-            taker = f"worker {owner}" if owner else "another worker"
-            raise LateReport(
-                f"trial {trial_id} was given to {taker} after worker {caller} was silent for "
-                f"{self.timeout_s:.0f} s (--worker-timeout), or it ended; this worker's run is dropped"
-            )
-        if owner is not None:
-            self._last_call[owner] = self.clock()
+        returned = self.oracle.heard_about(trial_id, _caller(context), self.clock(), self.timeout_s)
+        if returned is not None:
+            self.on_return(trial_id, returned)
 
 
 def _caller(context) -> str | None:

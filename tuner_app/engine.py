@@ -1,5 +1,11 @@
 """The search engine: SearchConfig -> KerasTuner search -> results store, test evaluation, summary.
 
+`SearchEngine.run` does what every role shares (refusals, data, the project folder and its lock,
+the device, the search identity), then one role's part: a standalone search runs its trials here, a
+chief serves them to workers (tuner_app.chief_role), a worker runs the chief's
+(tuner_app.worker_role). The tuner comes from tuner_app.tuner_factory; the final test from
+tuner_app.final_test.
+
 Runs in the calling thread; `cancel()` may be called from any other thread (the window's Stop). The
 test images are only read after the search has ended, through `load_test`, so model selection can
 never see them.
@@ -7,11 +13,7 @@ never see them.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,46 +25,33 @@ import keras_tuner as kt
 from search_spaces import make_hypermodel
 from tuner_app import data as data_module
 from tuner_app.budget import Budget
+from tuner_app.chief_role import keras_tuner_prints_hidden, serve_workers
 from tuner_app.config import ConfigError, SearchConfig
 from tuner_app.device import Device, configure_device
 from tuner_app.disk import DiskFull, as_disk_full, tolerating_disk_full
-from tuner_app.distributed import (
-    CHIEF_WAIT_S,
-    Heartbeat,
-    check_port_free,
-    configure_environment,
-    wait_for_chief,
-)
+from tuner_app.distributed import check_port_free, configure_environment
 from tuner_app.events import Event, SearchState
-from tuner_app.files import unique_suffix
+from tuner_app.final_test import BEST_MODEL_FILE, best_trial_id, test_best_model
 from tuner_app.identity import differences, search_identity
-from tuner_app.input_checks import (
-    grid_refusal,
-    make_writable_dir,
-    misshapen_state_files,
-    project_write_failure,
-)
+from tuner_app.input_checks import grid_refusal, make_writable_dir, project_write_failure
 from tuner_app.progress import budget_trial_cap, planned_trials, trial_cap
-from tuner_app.project_lock import ProjectBusy, ProjectLock, read_holder
-from tuner_app.project_state import KERAS_TUNER_SUBDIR, folder_problem, request_problem
+from tuner_app.project_lock import ProjectBusy, ProjectLock
+from tuner_app.project_state import folder_problem, request_problem
 from tuner_app.report import write_summary
 from tuner_app.results import read_results
 from tuner_app.results_writer import RESULTS_FILE, LogReplaced, ResultsWriter
+from tuner_app.search_errors import ProjectDirError, SearchError
 from tuner_app.settings import IDENTITY_FIELDS
-from tuner_app.start_point import STARTING_TUNERS, begin_at
-from tuner_app.tuners import BudgetWatch, LogLost, StopSearch, format_exception, make_tuner
+from tuner_app.tuner_factory import build_tuner, damaged_json_files
+from tuner_app.tuners import BudgetWatch, LogLost, StopSearch, format_exception
+from tuner_app.worker_role import run_worker
 
-BEST_MODEL_FILE = "best_model.keras"
+__all__ = [
+    "BEST_MODEL_FILE", "ProjectDirError", "SearchEngine", "SearchError", "SearchOutcome",
+    "damaged_json_files",
+]  # fmt: skip
 
 Listener = Callable[[dict[str, Any]], None]
-
-
-class SearchError(RuntimeError):
-    """The search could not run or ended in failure; the message says why."""
-
-
-class ProjectDirError(SearchError):
-    """The project folder does not fit the request (exists without --resume, or nothing to resume)."""
 
 
 @dataclass(frozen=True)
@@ -113,7 +102,8 @@ class SearchEngine:
         """Ask the search to stop after the current epoch; finished trials are kept."""
         self.budget.cancelled.set()
 
-    def _emit(self, event: str, **fields: Any) -> None:
+    def emit(self, event: str, **fields: Any) -> None:
+        """Append an event to the results log and pass it to the listener."""
         record = self.writer.append(event, **fields)
         if self.listener is not None:
             self.listener(record)
@@ -199,6 +189,63 @@ class SearchEngine:
 
     def _run(self) -> SearchOutcome:
         config = self.config
+        splits, device = self._prepare()
+        if config.role == "worker":
+            done = run_worker(self, device, splits)
+            return SearchOutcome(done.state, done.reason, self.project_dir, None, None, None)
+        tuner = self.build_tuner(device)
+        if config.role == "standalone":  # a chief's oracle counts trials itself (progress.trial_cap)
+            ended = [t for t in tuner.oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
+            self.budget.trials_finished = len(ended)
+        self.emit(
+            Event.SEARCH_STARTED,
+            config=config.to_json(),
+            identity=self.identity,
+            device=str(device),
+            data_source=self._data.source,
+            train_size=len(splits.train),
+            validation_size=len(splits.validation),
+            resumed=config.resume,
+            planned_trials=planned_trials(
+                config.tuner,
+                trial_cap(config.tuner, config.role, config.max_trials),
+                tuner.oracle.hyperparameters.space,
+                config.epochs,
+            ),
+        )
+        state, reason = SearchState.FINISHED, "search space or trial budget exhausted"
+        try:
+            if config.role == "chief":
+                reason = self._serve_workers(tuner)
+            else:
+                self.run_trials(tuner, splits)
+        except StopSearch as stop:  # the user's Stop, or a budget (time, target, trials) spent
+            state = SearchState.STOPPED if self.budget.cancelled.is_set() else SearchState.FINISHED
+            reason = stop.reason
+        except (LogLost, LogReplaced) as exc:
+            state, reason = SearchState.FAILED, str(exc)
+            self._log_lost = reason
+        except Exception as exc:  # KerasTuner raises RuntimeError after too many failures
+            state, reason = SearchState.FAILED, format_exception(exc)
+            if (full := as_disk_full(exc)) is not None:  # tuner_app.disk: stop at the first one
+                self._note_disk_full(full)
+                reason = full.reason(self.project_dir)
+        if self._log_lost is not None:  # nothing more can go where its events went: no test, no summary
+            raise SearchError(
+                f"The search stopped: {self._log_lost}. Restore the log and continue with --resume, "
+                "or start again in another --project-dir"
+            )
+        outcome = self._finish(tuner, state, reason)
+        if self._disk_full is not None:  # (also when only the closing writes found the disk full)
+            raise SearchError(self._disk_full.message(self.project_dir))
+        if state is SearchState.FAILED:
+            raise SearchError(f"The search failed: {reason}. Finished trials are kept.")
+        return outcome
+
+    def _prepare(self) -> tuple[data_module.TrainValidation, Device]:
+        """What every role does first: refusals before anything is written, the data, the folder
+        and its lock, the device and the search identity."""
+        config = self.config
         self._check_space()
         if config.role != "standalone":
             if config.role == "chief":  # resumed too: before the project is touched
@@ -223,65 +270,21 @@ class SearchEngine:
         if config.resume and config.role != "worker":
             self._check_same_search()
         keras.utils.set_random_seed(config.seed)
-        if config.role == "worker":
-            if not wait_for_chief(config.oracle, CHIEF_WAIT_S, should_stop=self.budget.cancelled.is_set):
-                reason = "stopped by the user while waiting for the chief"
-                return SearchOutcome(SearchState.STOPPED, reason, self.project_dir, None, None, None)
-            from tuner_app.worker_client import register_with_chief  # gRPC: workers only
+        return splits, device
 
-            chiefs = read_holder(self.project_dir)  # proves the worker sees the chief's folder
-            token = chiefs.token if chiefs is not None else ""
-            register_with_chief(config.oracle, self.worker, self.identity, CHIEF_WAIT_S, token)
-            with Heartbeat(self.project_dir, self.worker):
-                return self._run_worker(device, splits)
-        tuner = self._make_tuner(device)
-        self._emit(
-            Event.SEARCH_STARTED,
-            config=config.to_json(),
-            identity=self.identity,
-            device=str(device),
-            data_source=self._data.source,
-            train_size=len(splits.train),
-            validation_size=len(splits.validation),
-            resumed=config.resume,
-            planned_trials=planned_trials(
-                config.tuner,
-                trial_cap(config.tuner, config.role, config.max_trials),
-                tuner.oracle.hyperparameters.space,
-                config.epochs,
-            ),
+    def build_tuner(self, device: Device) -> kt.Tuner:
+        return build_tuner(
+            self.config,
+            device,
+            writer=self.writer,
+            budget=self.budget,
+            listener=self.listener,
+            hypermodel=self._hypermodel,
         )
-        state, reason = SearchState.FINISHED, "search space or trial budget exhausted"
-        try:
-            if config.role == "chief":
-                reason = self._serve_chief(tuner)
-            else:
-                self._search(tuner, splits)
-        except StopSearch as stop:  # the user's Stop, or a budget (time, target, trials) spent
-            state = SearchState.STOPPED if self.budget.cancelled.is_set() else SearchState.FINISHED
-            reason = stop.reason
-        except (LogLost, LogReplaced) as exc:
-            state, reason = SearchState.FAILED, str(exc)
-            self._log_lost = reason
-        except Exception as exc:  # KerasTuner raises RuntimeError after too many failures
-            state, reason = SearchState.FAILED, format_exception(exc)
-            if (full := as_disk_full(exc)) is not None:  # tuner_app.disk: stop at the first one
-                self._note_disk_full(full)
-                reason = full.reason(self.project_dir)
-        if self._log_lost is not None:  # nothing more can go where its events went: no test, no summary
-            raise SearchError(
-                f"The search stopped: {self._log_lost}. Restore the log and continue with --resume, "
-                "or start again in another --project-dir"
-            )
-        outcome = self._finish(tuner, state, reason)
-        if self._disk_full is not None:  # (also when only the closing writes found the disk full)
-            raise SearchError(self._disk_full.message(self.project_dir))
-        if state is SearchState.FAILED:
-            raise SearchError(f"The search failed: {reason}. Finished trials are kept.")
-        return outcome
 
-    def _search(self, tuner, splits: data_module.TrainValidation) -> None:
-        with _keras_tuner_prints_hidden(self.config.role != "standalone"):
+    def run_trials(self, tuner: kt.Tuner, splits: data_module.TrainValidation) -> None:
+        """KerasTuner's search loop, in this process (a standalone search or a worker)."""
+        with keras_tuner_prints_hidden(self.config.role != "standalone"):
             tuner.search(
                 splits.train.x,
                 splits.train.y,
@@ -291,114 +294,17 @@ class SearchEngine:
                 verbose=0,
             )
 
-    def _serve_chief(self, tuner) -> str:
-        """Serve the oracle to the workers; the reason the search ended."""
-        tuner.save()
-
-        def orphaned(trial_id: str, worker_id: str) -> None:
-            self._emit(Event.TRIAL_ORPHANED, trial_id=trial_id, lost_worker=worker_id)
-
-        def reclaimed(trial_id: str, worker_id: str) -> None:
-            self._emit(Event.TRIAL_RECLAIMED, trial_id=trial_id, returned_worker=worker_id)
-
-        def refused(worker_id: str, reason: str) -> None:
-            self._emit(Event.WORKER_REFUSED, refused_worker=worker_id, reason=reason)
-
-        from tuner_app.chief import serve_chief  # gRPC and KerasTuner internals: chief only
-
-        with _keras_tuner_prints_hidden():
-            left = serve_chief(
-                tuner.oracle,
-                self.config.oracle,
-                self.project_dir,
-                self.config.worker_timeout_s,
-                on_orphan=orphaned,
-                on_return=reclaimed,
-                should_stop=lambda: self.budget.stop_reason(between_trials=False) is not None,
-                identity=self.identity,
-                on_refuse=refused,
-                project_token=self._lock.token if self._lock is not None else None,
-            )
-        if left:
-            return (
-                f"trial(s) {', '.join(left)} orphaned by a lost worker and no worker left to re-run "
-                "them; restart the chief with --resume and at least one worker to finish them"
-            )
-        return self.budget.stop_reason(between_trials=False) or "all trials done"
-
-    def _run_worker(self, device: Device, splits: data_module.TrainValidation) -> SearchOutcome:
-        """Run trials handed out by the chief until it says stop; the chief writes the summary."""
-        self._emit(Event.WORKER_STARTED, device=str(device))
-        from tuner_app.worker_client import ChiefClient, ChiefLost, chief_call_timeout  # gRPC: workers
-
-        with chief_call_timeout(CHIEF_WAIT_S):  # building the tuner already asks the chief
-            tuner = self._make_tuner(device)
-        tuner.oracle = ChiefClient(tuner.oracle, self.config.oracle, CHIEF_WAIT_S)
-        state, reason = SearchState.FINISHED, "the chief has no more trials"
-        try:
-            self._search(tuner, splits)
-        except StopSearch as stop:
-            state, reason = SearchState.STOPPED, stop.reason
-        except ChiefLost as lost:
-            state, reason = SearchState.FAILED, str(lost)
-        except Exception as exc:
-            state, reason = SearchState.FAILED, format_exception(exc)
-        self._emit(Event.WORKER_FINISHED, state=state, reason=reason)
-        if state is SearchState.FAILED:
-            raise SearchError(f"The worker failed: {reason}.")
-        return SearchOutcome(state, reason, self.project_dir, None, None, None)
-
-    def _make_tuner(self, device: Device):
-        config = self.config
-        jit = {"on": True, "off": False}.get(config.jit_compile)
-        if jit is None:  # "auto": XLA measured slower on CPUs here, Keras's default on GPUs
-            jit = "auto" if device.gpu else False
-        kwargs: dict[str, Any] = dict(
-            hypermodel=self._hypermodel or make_hypermodel(config.family, config.space, jit_compile=jit),
-            objective="val_accuracy",
-            seed=config.seed,
-            executions_per_trial=config.executions,
-            directory=str(self.project_dir),
-            project_name=KERAS_TUNER_SUBDIR,
-            overwrite=not config.resume and config.role != "worker",
-            max_retries_per_trial=config.max_retries,
-            max_consecutive_failed_trials=config.max_failures,
+    def _serve_workers(self, tuner: kt.Tuner) -> str:
+        return serve_workers(
+            tuner,
+            address=self.config.oracle,
+            project_dir=self.project_dir,
+            worker_timeout_s=self.config.worker_timeout_s,
+            budget=self.budget,
+            identity=self.identity,
+            project_token=self._lock.token if self._lock is not None else None,
+            emit=self.emit,
         )
-        if config.tuner == "hyperband":  # no trial count: the Budget caps it (progress.trial_cap)
-            kwargs["max_epochs"] = config.epochs
-        else:
-            kwargs["max_trials"] = config.max_trials
-        if config.strategy == "mirrored":
-            import tensorflow as tf
-
-            kwargs["distribution_strategy"] = tf.distribute.MirroredStrategy()
-        try:
-            tuner = make_tuner(
-                config.tuner, writer=self.writer, budget=self.budget, listener=self.listener, **kwargs
-            )
-        except (ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
-            # json.JSONDecodeError from a damaged oracle.json / trial.json; KeyError (which KerasTuner
-            # re-raises as RuntimeError), TypeError, AttributeError from one of the wrong shape
-            folder = self.project_dir / KERAS_TUNER_SUBDIR
-            damaged = damaged_json_files(folder) + misshapen_state_files(folder)
-            if not damaged or kwargs["overwrite"]:
-                raise
-            cause = format_exception(exc.__cause__ or exc)
-            raise ProjectDirError(
-                f"Cannot resume: KerasTuner's state in {self.project_dir} is damaged "
-                f"({', '.join(str(p) for p in damaged)}: {cause}). The results log "
-                f"{self.project_dir / RESULTS_FILE} is intact and the window can still open it; "
-                "start a new search with another --project-dir."
-            ) from None
-        start = getattr(kwargs["hypermodel"], "START", None)
-        fresh = config.role != "worker" and not tuner.oracle.trials  # a worker's oracle is remote
-        if config.start_point and config.tuner in STARTING_TUNERS and start and fresh:
-            begin_at(tuner.oracle, start)
-        tuner.oracle.verbose = 0
-        if config.role == "standalone":
-            ended = [t for t in tuner.oracle.trials.values() if t.status in ("COMPLETED", "FAILED")]
-            self.budget.trials_finished = len(ended)
-        return tuner
 
     def _callbacks(self) -> list[keras.callbacks.Callback]:
         callbacks: list[keras.callbacks.Callback] = [
@@ -409,24 +315,25 @@ class SearchEngine:
             callbacks.append(keras.callbacks.TensorBoard(str(self.project_dir / "tensorboard")))
         return callbacks
 
-    def _finish(self, tuner, state: SearchState, reason: str) -> SearchOutcome:
+    def _finish(self, tuner: kt.Tuner, state: SearchState, reason: str) -> SearchOutcome:
         """Evaluate the best model once on the test set, save it, write the summary."""
         best_path, test_acc, test_loss, test_error = None, None, None, None
-        # KerasTuner pads get_best_trials with unfinished trials: keep completed ones only.
-        best = [t for t in tuner.oracle.get_best_trials(1) if t.status == "COMPLETED"]
-        if best and self._disk_full is None:  # a full disk: evaluated on --resume, once space is freed
+        best = best_trial_id(self.project_dir)  # the trial the log ranks first (final_test says why)
+        if best is not None and self._disk_full is None:  # a full disk: tested on --resume instead
             try:
-                best_path, test_acc, test_loss = self._evaluate_and_save(tuner, best[0])
+                test = self._load_test() if self._load_test else data_module.held_out_test(self._data)
+                tested = test_best_model(tuner, best, test, self.project_dir, self.emit)
+                best_path, test_acc, test_loss = tested.path, tested.accuracy, tested.loss
             except Exception as exc:  # a broken checkpoint must not lose the search's records
                 if (full := as_disk_full(exc)) is not None:
                     self._note_disk_full(full)
                     state, reason = SearchState.FAILED, full.reason(self.project_dir)
                 else:
-                    test_error = f"trial {best[0].trial_id}: {format_exception(exc)}"
-                    self._emit(Event.TEST_FAILED, trial_id=best[0].trial_id, error=test_error)
+                    test_error = f"trial {best}: {format_exception(exc)}"
+                    self.emit(Event.TEST_FAILED, trial_id=best, error=test_error)
         # On a full disk these closing writes are best effort: the search still ends with its message.
         with tolerating_disk_full(self._note_disk_full):
-            self._emit(Event.SEARCH_FINISHED, state=state, reason=reason, elapsed=self.budget.elapsed())
+            self.emit(Event.SEARCH_FINISHED, state=state, reason=reason, elapsed=self.budget.elapsed())
         with tolerating_disk_full(self._note_disk_full):
             write_summary(read_results(self.project_dir))
         keras.backend.clear_session()
@@ -435,44 +342,3 @@ class SearchEngine:
     def _note_disk_full(self, full: DiskFull) -> None:
         if self._disk_full is None:
             self._disk_full = full
-
-    def _evaluate_and_save(self, tuner, trial) -> tuple[Path, float, float]:
-        with warnings.catch_warnings():  # the checkpoint's optimizer state is not needed
-            warnings.simplefilter("ignore", UserWarning)
-            model = tuner.load_model(trial)
-        test = self._load_test() if self._load_test else data_module.held_out_test(self._data)
-        test_loss, test_acc = (float(v) for v in model.evaluate(test.x, test.y, verbose=0))
-        best_path = self.project_dir / BEST_MODEL_FILE
-        tmp = best_path.with_name(f".{BEST_MODEL_FILE}.{unique_suffix()}.tmp.keras")
-        try:
-            model.save(tmp)
-            os.replace(tmp, best_path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        self._emit(
-            Event.TEST_EVALUATED,
-            trial_id=trial.trial_id,
-            test_accuracy=test_acc,
-            test_loss=test_loss,
-            test_size=len(test),
-            model_path=BEST_MODEL_FILE,  # relative to the project: a moved copy loads its own
-            parameters=int(model.count_params()),
-        )
-        return best_path, test_acc, test_loss
-
-
-def _keras_tuner_prints_hidden(enabled: bool = True) -> contextlib.AbstractContextManager:
-    """KerasTuner 1.4.8 prints condition values when it sends them over gRPC (a stray debug print
-    in conditions.Parent.to_proto); our console keeps its own reference to the real stdout."""
-    return contextlib.redirect_stdout(io.StringIO()) if enabled else contextlib.nullcontext()
-
-
-def damaged_json_files(folder: Path) -> list[Path]:
-    """KerasTuner state files that no longer parse (e.g. truncated by a crash or a full disk)."""
-    damaged = []
-    for path in sorted(folder.rglob("*.json")):
-        try:
-            json.loads(path.read_text())
-        except (ValueError, OSError):
-            damaged.append(path)
-    return damaged

@@ -202,7 +202,7 @@ def misshapen_state_files(folder: str | Path) -> list[Path]:
         try:
             state = json.loads(path.read_text())
         except (ValueError, OSError):
-            continue  # unparseable: engine.damaged_json_files reports these
+            continue  # unparseable: tuner_factory.damaged_json_files reports these
         required, objects = _STATE_SHAPES.get(path.name, ((), ()))
         if not (path.name.startswith("tuner") or required):
             continue

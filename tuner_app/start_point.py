@@ -4,9 +4,10 @@ Why: KerasTuner's first trials are random draws, and on a 2-core CPU a bad first
 learning rate, a huge augmented network) spends minutes learning nothing: the conv family's first
 random trial at seed 0 reached 31.6 % after one epoch (benchmarks/time_to_99.py). Each family
 declares `START`, a configuration measured on this machine (docs/design.md's probes), and the
-oracle's first trial uses it, so a search is never worse than that point. Any hyperparameter the
-start point does not name keeps its default. `--no-start-point` turns this off; resumed searches and
-Hyperband (whose brackets choose their own trials) are left alone.
+oracle's first trial uses it (tuner_app.oracles.StartPointMixin), so a search is never worse than
+that point. Any hyperparameter the start point does not name keeps its default. `--no-start-point`
+turns this off; resumed searches and Hyperband (whose brackets choose their own trials) are left
+alone.
 """
 
 from __future__ import annotations
@@ -42,16 +43,3 @@ def _allowed(hp: Any, value: Any) -> bool:
     if kind == "Boolean":
         return isinstance(value, bool)
     return hp.min_value <= value <= hp.max_value  # Int, Float
-
-
-def begin_at(oracle: kt.Oracle, start: Mapping[str, Any]) -> None:
-    """Make the oracle's first trial of a fresh search the start point (later trials unchanged)."""
-    populate = oracle.populate_space
-
-    def populate_space(trial_id: str) -> dict[str, Any]:
-        if oracle.trials:  # not the first trial, or a resumed search
-            return populate(trial_id)
-        values = start_values(oracle.hyperparameters, start)
-        return {"status": kt.engine.trial.TrialStatus.RUNNING, "values": values}
-
-    oracle.populate_space = populate_space

@@ -218,41 +218,39 @@ def _is_number(value: Any) -> bool:
     return True
 
 
-class RecordingRandomSearch(RecordingMixin, kt.RandomSearch):
-    """KerasTuner's random search, recorded."""
+class RecordingTuner(RecordingMixin, kt.Tuner):
+    """KerasTuner's Tuner around the given oracle (random, Bayesian or grid), recorded. KerasTuner's
+    RandomSearch, BayesianOptimization and GridSearch classes differ from Tuner only in the oracle
+    their `__init__` builds; ours comes from tuner_app.oracles."""
 
 
-class RecordingBayesianOptimization(RecordingMixin, kt.BayesianOptimization):
-    """KerasTuner's Bayesian optimization, recorded."""
+class HyperbandAround(kt.Hyperband):
+    """KerasTuner's Hyperband tuner (its per-bracket epochs, its warm-started models) around the given
+    oracle: `kt.Hyperband.__init__` only builds a HyperbandOracle from its arguments (checked in
+    tuner_app.keras_tuner_seam.layout_problems), which this one is given instead."""
+
+    def __init__(self, oracle: kt.Oracle, hypermodel: kt.HyperModel | None = None, **kwargs: Any) -> None:
+        kt.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
 
 
-class RecordingHyperband(RecordingMixin, kt.Hyperband):
+class RecordingHyperband(RecordingMixin, HyperbandAround):
     """KerasTuner's Hyperband, recorded."""
-
-
-class RecordingGridSearch(RecordingMixin, kt.GridSearch):
-    """KerasTuner's grid search, recorded."""
-
-
-TUNER_CLASSES: dict[str, type[kt.Tuner]] = {
-    "random": RecordingRandomSearch,
-    "bayesian": RecordingBayesianOptimization,
-    "hyperband": RecordingHyperband,
-    "grid": RecordingGridSearch,
-}
 
 
 def make_tuner(
     kind: str,
     *,
+    oracle: kt.Oracle,
     writer: ResultsWriter,
     budget: Budget,
     listener: Callable[[dict[str, Any]], None] | None = None,
     **kwargs: Any,
 ) -> kt.Tuner:
-    """The recording tuner of `kind` (KerasTuner's arguments in `kwargs`), writing to `writer`."""
+    """The recording tuner for `oracle` (an oracle of `kind`, tuner_app.oracles.make_oracle), with
+    KerasTuner's tuner arguments in `kwargs`, writing to `writer`."""
     install_atomic_keras_tuner_json()
-    return TUNER_CLASSES[kind](writer=writer, budget=budget, listener=listener, **kwargs)
+    cls = RecordingHyperband if kind == "hyperband" else RecordingTuner
+    return cls(oracle=oracle, writer=writer, budget=budget, listener=listener, **kwargs)
 
 
 def format_exception(exc: BaseException) -> str:
