@@ -82,6 +82,7 @@ class SearchConfig:
     worker_id: str | None = None
     worker_timeout_s: float = 60.0
     start_point: bool = True
+    prune: bool = False
 
     def validated(self) -> SearchConfig:
         """Return a copy with defaults filled in, or raise ConfigError naming the bad setting."""

