@@ -8,7 +8,7 @@ Run cold by benchmarks/time_to_99.py: it prints one line per epoch, `EPOCH <n> <
 <val_accuracy>`, so the parent can time it from its own clock; `--test` also reads the test set
 once at the end.
 
-Usage: python benchmarks/plain_one_cycle.py [--epochs 2] [--test]
+Usage: python benchmarks/plain_one_cycle.py [--epochs 2] [--test] [--seed 0]
 """
 
 from __future__ import annotations
@@ -45,10 +45,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--test", action="store_true")
+    parser.add_argument("--seed", type=int, default=0, help="split and initialisation")
     args = parser.parse_args()
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(args.seed)
     mnist = data_module.load_mnist()
-    splits = data_module.split_train_validation(mnist, 10_000, None, 0)
+    splits = data_module.split_train_validation(mnist, 10_000, None, args.seed)
     batch = 256
     steps = args.epochs * int(np.ceil(len(splits.train) / batch))
     model = keras.Sequential([

@@ -52,6 +52,9 @@ class MnistHyperModel(kt.HyperModel):
     #: Validation runs at this batch size (or the training one, if larger): evaluation needs no small
     #: batches, and per-step overhead dominated the 10,000-image pass at batch 64 (benchmarks/speed.py).
     VALIDATION_BATCH = 1024
+    #: Whether the space has the `ema` hyperparameter (an exponential moving average of the weights,
+    #: used for validation, the checkpoint and the final model).
+    OFFERS_EMA = False
 
     def __init__(self, space: str = "full", jit_compile: bool | str = False, **kwargs: Any):
         super().__init__(**kwargs)
@@ -70,7 +73,7 @@ class MnistHyperModel(kt.HyperModel):
         return hp
 
     def compile(self, model: keras.Model, space: Space) -> keras.Model:
-        optimizer = choose_optimizer(space)
+        optimizer = choose_optimizer(space, ema=self.ema(space))
         # Registered here, used in fit(): the whole space is known from the first trial on.
         self.batch_size(space)
         self.lr_schedule(space)
@@ -81,6 +84,13 @@ class MnistHyperModel(kt.HyperModel):
             jit_compile=self.jit_compile,
         )
         return model
+
+    def ema(self, space: Space) -> bool:
+        """Whether this trial keeps an exponential moving average of its weights (families that
+        set `OFFERS_EMA`; the others never do, and declare nothing)."""
+        if not self.OFFERS_EMA:
+            return False
+        return space.get("ema", lambda: space.hp.Boolean("ema"), False)
 
     def batch_size(self, space: Space) -> int:
         return space.get("batch_size", lambda: space.hp.Choice("batch_size", self.BATCH_SIZES))
@@ -102,6 +112,8 @@ class MnistHyperModel(kt.HyperModel):
             left = max(1, epochs - int(kwargs.get("initial_epoch", 0)))
             steps = left * max(1, math.ceil(training_size(args, kwargs) / batch_size))
             use_one_cycle(model, steps)
+        if getattr(model.optimizer, "use_ema", False):
+            callbacks.append(ValidateOnAverageWeights())  # last: after KerasTuner's checkpoint
         kwargs.pop("batch_size", None)
         kwargs.setdefault("validation_batch_size", max(batch_size, self.VALIDATION_BATCH))
         return model.fit(*args, batch_size=batch_size, callbacks=callbacks, **kwargs)
@@ -116,7 +128,10 @@ ADAM_BETA_2 = (0.999, 0.9)
 ONE_CYCLE_WARMUP = 0.25
 
 
-def choose_optimizer(space: Space) -> keras.optimizers.Optimizer:
+EMA_MOMENTUM = 0.999
+
+
+def choose_optimizer(space: Space, ema: bool = False) -> keras.optimizers.Optimizer:
     """SGD with momentum or Adam, each with its own log-scale learning-rate range.
 
     Both branches are declared on every build (the one not taken returns None): KerasTuner finds a
@@ -147,11 +162,48 @@ def choose_optimizer(space: Space) -> keras.optimizers.Optimizer:
                     space.get("adam_beta_1", lambda: hp.Choice("adam_beta_1", ADAM_BETA_1), 0.9),
                     space.get("adam_beta_2", lambda: hp.Choice("adam_beta_2", ADAM_BETA_2), 0.999),
                 )
+    average = {"use_ema": True, "ema_momentum": EMA_MOMENTUM} if ema else {}
     if name == "sgd":
         lr, momentum = chosen["sgd"]
-        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
+        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum, **average)
     lr, beta_1, beta_2 = chosen["adam"]
-    return keras.optimizers.Adam(learning_rate=lr, beta_1=beta_1, beta_2=beta_2)
+    return keras.optimizers.Adam(learning_rate=lr, beta_1=beta_1, beta_2=beta_2, **average)
+
+
+class ValidateOnAverageWeights(keras.callbacks.Callback):
+    """With `use_ema`, Keras trains the raw weights and copies the average in only when `fit`
+    ends, so each epoch's validation (the trial's score) and KerasTuner's best-epoch checkpoint (the
+    model tested at the end) would see the raw weights. This swaps the average in when an epoch's
+    validation begins and the raw weights back once every other callback has seen the epoch's end
+    (it must be the fit's last callback). Relies on Keras 3's optimizer keeping the averages in
+    `_model_variables_moving_average`, in the order of `_trainable_variables`; without them it does
+    nothing."""
+
+    def on_train_begin(self, logs=None):
+        self._raw: list[Any] | None = None
+        self._training = True
+
+    def on_train_end(self, logs=None):
+        self._training = False
+
+    def on_test_begin(self, logs=None):
+        if not getattr(self, "_training", False) or self._raw is not None:
+            return
+        optimizer = self.model.optimizer
+        averages = getattr(optimizer, "_model_variables_moving_average", None)
+        variables = getattr(optimizer, "_trainable_variables", None)
+        if not averages or not variables or len(averages) != len(variables):
+            return
+        self._raw = [(v, keras.ops.convert_to_numpy(v)) for v in variables]
+        for variable, average in zip(variables, averages, strict=True):
+            if average is not None:
+                variable.assign(average)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if getattr(self, "_raw", None):
+            for variable, value in self._raw:
+                variable.assign(value)
+        self._raw = None
 
 
 def training_size(args: tuple, kwargs: dict[str, Any]) -> int:

@@ -1,9 +1,13 @@
 """Convolutional networks: 1-3 blocks, dense head, optional augmentation (training only).
 
 Space: `conv_blocks` 1-3; per block `filters_i` 16/24/32/64/128, `kernel_i` 3 or 5, `double_i` (two
-convolutions instead of one); `batch_norm`; max pooling after each block; `dropout` 0-0.5;
-`head_layers` 1-2 of `head_units` 64-512; `augment` (rotation 0.03, translation 0.1, zoom 0.1, which
-Keras applies only while training); optimizer, learning rate, schedule and batch size.
+"same" convolutions instead of one); `batch_norm` (after every convolution and head layer); max
+pooling after each block; `dropout` 0-0.5; `head_layers` 1-2 of `head_units` 64-512; `augment`
+(rotation 0.04, translation 0.08, zoom 0.08, which Keras applies only while training); `ema` (an
+average of the weights, momentum 0.999, used for validation and the saved model); optimizer (Adam's
+betas too), learning rate, schedule (constant, cosine, one-cycle) and batch size.
+Known points that reach the issue-11 goals: `START` (99 % validation in 2 epochs) and `LONG_RECIPE`
+(the 99.6 % recipe, about 15 epochs; see its comment).
 Seed point: the notebook's two 32-filter 3x3 convolution + pooling blocks and a 64-64 head, Adam
 1e-3, batch 128 (the notebook's optimizer for its CNN is assumed; 65,642 parameters).
 """
@@ -20,6 +24,7 @@ FILTERS = [16, 24, 32, 64, 128]
 
 
 class ConvHyperModel(MnistHyperModel):
+    OFFERS_EMA = True
     NOTEBOOK = {
         "conv_blocks": 2,
         "filters_0": 32,
@@ -57,12 +62,40 @@ class ConvHyperModel(MnistHyperModel):
         "head_layers": 1,
         "head_units": 256,
         "augment": False,
+        "ema": False,
         "optimizer": "adam",
         "adam_learning_rate": 1e-2,
         "adam_beta_1": 0.7,
         "adam_beta_2": 0.9,
         "lr_schedule": "one_cycle",
         "batch_size": 256,
+    }
+
+    #: The 99.6 % recipe (docs/design.md: 99.56 % validation, 99.58 % test after 15 epochs in plain
+    #: Keras on the 2-core CPU, about 20 minutes): two blocks of two 3x3 convolutions (32, 64) with
+    #: batch norm, dropout 0.3, a 256 head, augmentation, Adam one-cycle to 3e-3, an average of the
+    #: weights, batch 128. Too slow for START (a first trial of ~20 minutes); train it with
+    #: benchmarks/conv_long.py --recipe long, or as a search's first trial where the engine allows one.
+    LONG_RECIPE = {
+        "conv_blocks": 2,
+        "filters_0": 32,
+        "kernel_0": 3,
+        "double_0": True,
+        "filters_1": 64,
+        "kernel_1": 3,
+        "double_1": True,
+        "batch_norm": True,
+        "dropout": 0.3,
+        "head_layers": 1,
+        "head_units": 256,
+        "augment": True,
+        "ema": True,
+        "optimizer": "adam",
+        "adam_learning_rate": 3e-3,
+        "adam_beta_1": 0.9,
+        "adam_beta_2": 0.999,
+        "lr_schedule": "one_cycle",
+        "batch_size": 128,
     }
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
@@ -72,10 +105,10 @@ class ConvHyperModel(MnistHyperModel):
         augment = space.get("augment", lambda: hp.Boolean("augment"))
         inputs = keras.Input(shape=(28, 28), name="image")
         x = keras.layers.Reshape((28, 28, 1))(inputs)
-        if augment:
-            x = keras.layers.RandomRotation(0.03, fill_mode="constant")(x)
-            x = keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant")(x)
-            x = keras.layers.RandomZoom(0.1, fill_mode="constant")(x)
+        if augment:  # the 99.6 % recipe's magnitudes (docs/design.md); Keras skips them at inference
+            x = keras.layers.RandomRotation(0.04, fill_mode="constant")(x)
+            x = keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant")(x)
+            x = keras.layers.RandomZoom(0.08, fill_mode="constant")(x)
         settings = []
         # Every block's settings are declared (conditional on the depth) even when this trial has
         # fewer blocks: KerasTuner samples only hyperparameters it has seen declared.
@@ -107,7 +140,10 @@ class ConvHyperModel(MnistHyperModel):
         for _ in range(head_layers):
             if dropout:
                 x = keras.layers.Dropout(dropout)(x)
-            x = keras.layers.Dense(head_units, activation="relu")(x)
+            x = keras.layers.Dense(head_units, use_bias=not batch_norm)(x)
+            if batch_norm:
+                x = keras.layers.BatchNormalization()(x)
+            x = keras.layers.Activation("relu")(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
         outputs = keras.layers.Dense(10, activation="softmax", name="digit")(x)

@@ -39,6 +39,8 @@ class DenseHyperModel(MnistHyperModel):
         "dropout": 0.3,
         "optimizer": "adam",
         "adam_learning_rate": 1e-3,
+        "adam_beta_1": 0.9,
+        "adam_beta_2": 0.999,
         "lr_schedule": "cosine",
         "batch_size": 128,
     }

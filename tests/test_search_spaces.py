@@ -171,3 +171,76 @@ def test_conv_start_learns_fast_on_real_digits(mnist):
         hp, model, x[:12_000], y[:12_000], epochs=2, verbose=0, validation_data=(x[-3000:], y[-3000:])
     )
     assert history.history["val_accuracy"][-1] >= 0.97
+
+
+class WeightsAtEpochEnd(keras.callbacks.Callback):
+    """What KerasTuner's checkpoint callback sees: the weights at each epoch's end."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seen.append(keras.ops.convert_to_numpy(self.model.trainable_weights[0]).copy())
+
+
+def test_ema_validates_and_checkpoints_the_average_then_trains_on(mnist):
+    """With `ema`, validation and the epoch-end checkpoint see the averaged weights; training goes on
+    from the raw ones, and the model fit returns holds the average."""
+    hypermodel = make_hypermodel("conv")
+    hp = start_hyperparameters(hypermodel)
+    hp.values["ema"] = True
+    keras.backend.clear_session()
+    model = hypermodel.build(hp)
+    assert model.optimizer.use_ema and model.optimizer.ema_momentum == pytest.approx(0.999)
+    x = mnist.x_train[:512].astype("float32") / 255.0
+    y = mnist.y_train[:512].astype("int32")
+    probe = WeightsAtEpochEnd()
+    raw_after_epoch = []
+
+    class RawAtNextEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            raw_after_epoch.append(keras.ops.convert_to_numpy(self.model.trainable_weights[0]).copy())
+
+    hypermodel.fit(
+        hp, model, x, y, epochs=2, verbose=0, validation_data=(x[:128], y[:128]),
+        callbacks=[probe, RawAtNextEpoch()],
+    )  # fmt: skip
+    average = keras.ops.convert_to_numpy(model.optimizer._model_variables_moving_average[0])
+    np.testing.assert_allclose(probe.seen[-1], average, rtol=1e-6)  # checkpointed: the average
+    assert not np.allclose(raw_after_epoch[1], probe.seen[0])  # epoch 2 started from the raw weights
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.trainable_weights[0]), average, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("family", "point"),
+    [(f, "START") for f in sorted(FAMILIES)] + [("conv", "LONG_RECIPE")],
+)
+def test_known_points_lie_inside_the_space(tmp_path, family, point):
+    """A start point value the space does not allow is silently replaced by the default
+    (tuner_app.start_point): every value of each known point must survive as given."""
+    from tuner_app.start_point import start_values
+
+    hypermodel = make_hypermodel(family)
+    values = dict(getattr(hypermodel, point))
+    tuner = kt.RandomSearch(hypermodel, objective="val_accuracy", max_trials=1, directory=str(tmp_path))
+    space = tuner.oracle.hyperparameters.copy()
+    hp = space.copy()
+    hp.values.update(values)
+    hypermodel.build(hp)  # declares what the point's branches reach
+    space.merge(hp.space)
+    chosen = start_values(space, values)
+    assert {k: chosen[k] for k in values} == values
+    active = {p.name for p in hp.space if hp.is_active(p)}
+    assert active <= set(values), f"{point} leaves {sorted(active - set(values))} to defaults"
+
+
+def test_long_recipe_is_the_99_6_recipe():
+    hypermodel = make_hypermodel("conv")
+    hp = kt.HyperParameters()
+    hp.values.update(ConvHyperModel.LONG_RECIPE)
+    model = hypermodel.build(hp)
+    assert len([la for la in model.layers if isinstance(la, keras.layers.Conv2D)]) == 4
+    assert len([la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]) == 5
+    assert any(isinstance(la, keras.layers.RandomRotation) for la in model.layers)
+    assert model.optimizer.use_ema
