@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces import FAMILIES, SPACES, canonical_space
+from tuner_app.backend import TENSORFLOW_ONLY, backend_problem, requested_backend
 
 TUNERS = ("random", "bayesian", "hyperband", "grid")
 JIT_CHOICES = ("auto", "on", "off")
@@ -83,6 +84,8 @@ class SearchConfig:
     worker_timeout_s: float = 60.0
     start_point: bool = True
     prune: bool = False
+    #: Keras backend (tensorflow, jax, torch); None: KERAS_BACKEND, else tensorflow (filled by validated()).
+    backend: str | None = None
 
     def validated(self) -> SearchConfig:
         """Return a copy with defaults filled in, or raise ConfigError naming the bad setting."""
@@ -94,8 +97,24 @@ class SearchConfig:
             return dataclasses.replace(self, space=canonical_space(self.space)).validated()
         if self.space not in SPACES:
             raise ConfigError(f"Unknown space {self.space!r}; choose one of {', '.join(SPACES)}.")
+        if self.backend is None:
+            return dataclasses.replace(self, backend=requested_backend()).validated()
+        problem = backend_problem(self.backend)
+        if problem:
+            raise ConfigError(problem)
+        for field, used in (("strategy", self.strategy == "mirrored"), ("tensorboard", self.tensorboard)):
+            if used and self.backend != "tensorflow":
+                raise ConfigError(
+                    f"--backend {self.backend}: {TENSORFLOW_ONLY[field]}; use --backend tensorflow "
+                    f"or leave --{field} out."
+                )
         if self.jit_compile not in JIT_CHOICES:
             raise ConfigError(f"--jit-compile must be one of {', '.join(JIT_CHOICES)}.")
+        if self.prune and self.tuner == "hyperband":
+            raise ConfigError(
+                "--prune is for random, bayesian and grid searches: Hyperband already stops trials "
+                "early by its brackets. Drop --prune, or choose another --tuner."
+            )
         if self.role not in ROLES:
             raise ConfigError(f"--role must be one of {', '.join(ROLES)}.")
         if self.role != "standalone":

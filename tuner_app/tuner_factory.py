@@ -20,6 +20,7 @@ from tuner_app.device import Device
 from tuner_app.input_checks import misshapen_state_files
 from tuner_app.oracles import make_oracle
 from tuner_app.project_state import KERAS_TUNER_SUBDIR
+from tuner_app.pruning import MedianStopping
 from tuner_app.results_writer import RESULTS_FILE, ResultsWriter
 from tuner_app.search_errors import ProjectDirError
 from tuner_app.tuners import format_exception, make_tuner
@@ -72,6 +73,8 @@ def build_tuner(
         import tensorflow as tf
 
         tuner_args["distribution_strategy"] = tf.distribute.MirroredStrategy()
+    if config.prune:  # config.validated() refuses it for Hyperband
+        tuner_args["pruner"] = MedianStopping(project_dir)
     try:
         tuner = make_tuner(
             config.tuner, oracle=oracle, writer=writer, budget=budget, listener=listener, **tuner_args

@@ -30,6 +30,8 @@ from tuner_app.disk import (
 )
 from tuner_app.events import Event, TrialStatus
 from tuner_app.graph_memory import TrialGraphs
+from tuner_app.pruning import MedianStopping
+from tuner_app.results import OBJECTIVE
 from tuner_app.results_writer import LogReplaced, ResultsWriter
 
 
@@ -94,12 +96,17 @@ class RecordingMixin:
         writer: ResultsWriter,
         budget: Budget,
         listener: Callable[[dict[str, Any]], None] | None = None,
+        pruner: MedianStopping | None = None,
         **kwargs: Any,
     ) -> None:
-        """KerasTuner's own arguments, plus where events go and the budget that stops the search."""
+        """KerasTuner's own arguments, plus where events go, the budget that stops the search and
+        the rule that stops hopeless trials early (`--prune`, tuner_app.pruning)."""
         self._writer = writer
         self._budget = budget
         self._listener = listener
+        self._pruner = pruner
+        self._pruned_at: int | None = None  # the epoch (1-based) the running trial was stopped at
+        self._curve: list[float] = []  # the running execution's validation accuracies
         self._execution = -1
         self._graphs = TrialGraphs()
         super().__init__(*args, **kwargs)
@@ -125,6 +132,9 @@ class RecordingMixin:
         super().on_trial_begin(trial)
         self._graphs.mark()
         self._execution = -1
+        self._pruned_at = None
+        if self._pruner is not None:
+            self._pruner.refresh()
         self._emit(
             Event.TRIAL_STARTED,
             trial_id=trial.trial_id,
@@ -134,6 +144,7 @@ class RecordingMixin:
     def _build_and_fit_model(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any):
         # KerasTuner's documented override point, called once per execution (replicate).
         self._execution += 1
+        self._curve = []
         self._emit(Event.EXECUTION_STARTED, trial_id=trial.trial_id, execution=self._execution)
         save_checkpoints_safely(kwargs.get("callbacks") or [])
         return super()._build_and_fit_model(trial, *args, **kwargs)
@@ -163,6 +174,16 @@ class RecordingMixin:
         reason = self._budget.stop_reason(between_trials=False)
         if reason:
             raise StopSearch(reason)
+        self._prune_if_hopeless(model, int(epoch), metrics.get(OBJECTIVE))
+
+    def _prune_if_hopeless(self, model: keras.Model, epoch: int, score: float | None) -> None:
+        """Median stopping: end this execution's fit after `epoch` if it is below the median."""
+        if self._pruner is None or score is None or not math.isfinite(score):
+            return
+        self._curve.append(score)
+        if self._pruner.should_stop(epoch, self._curve):
+            model.stop_training = True  # Keras ends fit() after this epoch; the trial completes
+            self._pruned_at = epoch + 1
 
     def search(self, *args: Any, **kwargs: Any) -> None:
         try:
@@ -204,6 +225,7 @@ class RecordingMixin:
             score=score,
             error=short_error(ended.message),
             hyperparameters=dict(ended.hyperparameters.values),
+            **({"pruned_at_epoch": self._pruned_at} if self._pruned_at is not None else {}),
         )
         target = self._budget.target
         if status is TrialStatus.COMPLETED and target is not None and score is not None and score >= target:
