@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QThread, Signal
@@ -41,13 +42,19 @@ class ModelLoader(QThread):
     loaded = Signal(object, str)  # model, path
     failed = Signal(str, str)  # path, message a person can act on
 
-    def __init__(self, path: str | Path, from_user: bool, request: int, parent=None):
+    def __init__(
+        self, path: str | Path, from_user: bool, request: int, parent=None, label: str | None = None
+    ):
         super().__init__(parent)
         self.path, self.from_user, self.request = Path(path), from_user, request
+        self.label = label or str(path)  # what the pad says its model is
+
+    def load(self) -> Any:
+        return load_model(self.path)
 
     def run(self) -> None:
         try:
-            model = load_model(self.path)
+            model = self.load()
         except ModelLoadError as exc:
             self.failed.emit(str(self.path), str(exc))
             return
@@ -56,4 +63,18 @@ class ModelLoader(QThread):
         except Exception as exc:  # loaded but unusable on the pad: say so rather than fail per stroke
             self.failed.emit(str(self.path), f"{self.path} cannot classify a 28x28 image: {exc}")
             return
-        self.loaded.emit(model, str(self.path))
+        self.loaded.emit(model, self.label)
+
+
+class TrialModelLoader(ModelLoader):
+    """Rebuilds a completed trial's model from its hyperparameters and checkpoint (tuner_app.trial_models)."""
+
+    def __init__(self, project_dir: Path, trial_id: str, family: str, space: str, request: int, parent=None):
+        folder = project_dir / "keras_tuner" / f"trial_{trial_id}"
+        super().__init__(folder, True, request, parent, label=f"trial {trial_id} (its checkpoint)")
+        self.project_dir, self.trial_id, self.family, self.space = project_dir, trial_id, family, space
+
+    def load(self) -> Any:
+        from tuner_app.trial_models import load_trial_model
+
+        return load_trial_model(self.project_dir, self.trial_id, self.family, self.space)

@@ -29,12 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from tuner_app.config import SearchConfig
+from tuner_app.formatting import trial_label
 from tuner_app.gui import dialogs
 from tuner_app.gui.analysis_plots import AnalysisCanvas, ImportanceCanvas, ParallelCanvas, SliceCanvas
 from tuner_app.gui.examination_view import ExaminationView
 from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import WINDOW_PROJECT_ROOT, LaunchForm
-from tuner_app.gui.loaders import DeviceProbe, ModelLoader
+from tuner_app.gui.loaders import DeviceProbe, ModelLoader, TrialModelLoader
 from tuner_app.gui.pad_panel import NO_MODEL_HINT, PadPanel
 from tuner_app.gui.plots import CurvesCanvas, CurvesView, PlotCanvas, ProgressCanvas, WeightDecayCanvas
 from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
@@ -52,6 +53,7 @@ from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
 from tuner_app.report import write_epochs_csv, write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, read_results
 from tuner_app.trial_analysis import read_space
+from tuner_app.trial_models import has_checkpoint
 
 PLOT_INTERVAL_S = 2.0
 
@@ -246,18 +248,39 @@ class MainWindow(QMainWindow):
         if path:
             self.open_model(path)
 
-    def open_model(self, path: str | Path, from_user: bool = True) -> None:
+    def open_model(self, path: str | Path, from_user: bool = True, label: str | None = None) -> None:
         """Load a model for the pad in a ModelLoader thread; a dialog if it cannot be used.
 
         Returns at once: the pad gets the model (or the user a dialog) when the thread is done.
         """
         self._model_request += 1
-        loader = ModelLoader(path, from_user, self._model_request, self)
+        self._start_loader(ModelLoader(path, from_user, self._model_request, self, label=label))
+
+    def open_trial_model(self, trial_id: str) -> None:
+        """The pad uses this trial's model, rebuilt from its checkpoint; the user's choice: kept
+        until the user picks another (opening a project or a better best model does not replace it)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        family, space = str(snapshot.config.get("family", "")), str(snapshot.config.get("space", "full"))
+        self._model_request += 1
+        self._start_loader(
+            TrialModelLoader(snapshot.project_dir, trial_id, family, space, self._model_request, self)
+        )
+
+    def use_best_model(self) -> None:
+        """Back to the open project's best model (and follow it as it improves)."""
+        self._model_from_user = False
+        self._model_mtime = None
+        if self.snapshot is not None:
+            self._maybe_load_best_model(self.snapshot)
+
+    def _start_loader(self, loader: ModelLoader) -> None:
         loader.loaded.connect(self._model_loaded)
         loader.failed.connect(self._model_failed)
         loader.finished.connect(self._loader_done)  # bound slots run on the GUI thread (queued)
         self.model_loaders.append(loader)
-        self.pad_panel.model_label.setText(f"Loading model {path}…")
+        self.pad_panel.model_label.setText(f"Loading model {loader.label}…")
         loader.start()
 
     def model_loading(self) -> bool:
@@ -267,8 +290,9 @@ class MainWindow(QMainWindow):
         loader = self.sender()
         if not isinstance(loader, ModelLoader) or loader.request != self._model_request:
             return  # a newer request supersedes this one
-        self._model_from_user = self._model_from_user or loader.from_user
+        self._model_from_user = loader.from_user or self._model_from_user
         self.pad_panel.set_model(model, path)
+        self.statusBar().showMessage(f"Pad: now using {path}", 10_000)
 
     def _model_failed(self, path: str, message: str) -> None:
         loader = self.sender()
@@ -293,7 +317,9 @@ class MainWindow(QMainWindow):
         mtime = path.stat().st_mtime
         if mtime != self._model_mtime:
             self._model_mtime = mtime
-            self.open_model(path, from_user=False)
+            trial = snapshot.test.get("trial_id") if snapshot.test else None
+            label = f"best model of {snapshot.project_dir.name}" + (f" (trial {trial})" if trial else "")
+            self.open_model(path, from_user=False, label=label)
 
     # -- search --------------------------------------------------------------------------------
     def start_search(self, config: SearchConfig) -> None:
@@ -393,6 +419,17 @@ class MainWindow(QMainWindow):
         copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(configuration_text(trial)))
         details = menu.addAction("Copy details")
         details.triggered.connect(lambda: QGuiApplication.clipboard().setText(trial_details(trial)))
+        menu.addSeparator()
+        pad = menu.addAction(f"Use {trial_label(trial.trial_id)}'s model on the pad")
+        pad.setEnabled(
+            self.snapshot is not None
+            and trial.status == "completed"
+            and has_checkpoint(self.snapshot.project_dir, trial.trial_id)
+        )
+        pad.triggered.connect(lambda: self.open_trial_model(trial.trial_id))
+        best = menu.addAction("Use the project's best model on the pad")
+        best.setEnabled(self.snapshot is not None and self.snapshot.best_model_path is not None)
+        best.triggered.connect(self.use_best_model)
         return menu
 
     def put_on_pad(self, image, caption: str) -> None:
