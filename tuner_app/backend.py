@@ -48,7 +48,7 @@ def requested_backend() -> str:
 def backend_problem(name: str) -> str | None:
     """Why `name` cannot be used here (unknown, or its package is not installed), or None."""
     if name not in BACKENDS:
-        return f"Unknown backend {name!r}; choose one of {', '.join(BACKENDS)}."
+        return f"--backend {name!r} is unknown; choose one of {', '.join(BACKENDS)}."
     if importlib.util.find_spec(_PACKAGES[name]) is None:
         return (
             f"--backend {name}: the {name} package is not installed in this Python "

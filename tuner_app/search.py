@@ -90,6 +90,13 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
         print(f"error: {exc}{recorded}", file=sys.stderr)
         return ExitCode.USAGE
 
+    from tuner_app.backend import BackendError, select_backend
+
+    try:  # Keras reads the backend once, when first imported: nothing above imports it
+        select_backend(config.backend)
+    except BackendError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
     from tuner_app.native_logs import import_backend_quietly
 
     import_backend_quietly()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces import FAMILIES, SPACES, canonical_space
+from tuner_app.backend import BACKENDS
 from tuner_app.config import (
     JIT_CHOICES,
     ROLES,
@@ -215,6 +216,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "strategy", "--strategy", "mirrored: all GPUs of this machine (TensorFlow backend)", DEVICE, KEPT,
         choices=STRATEGIES,
+    ),
+    Setting(
+        "backend", "--backend", "Keras backend that trains (default: KERAS_BACKEND if set, else tensorflow)",
+        DEVICE, KEPT, choices=BACKENDS,
     ),
     Setting(
         "role", "--role", "chief: serve the oracle; worker: run trials it hands out", DIST, RUN,

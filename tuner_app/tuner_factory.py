@@ -27,11 +27,13 @@ from tuner_app.tuners import format_exception, make_tuner
 
 
 def xla_setting(jit_compile: str, device: Device) -> bool | str:
-    """Keras's `jit_compile` for `--jit-compile`: "auto" is off on CPUs, where XLA measured slower
-    here at every batch size (docs/design.md), and Keras's own default on GPUs."""
+    """Keras's `jit_compile` for `--jit-compile`. "auto" is Keras's own default (XLA on GPUs; JAX
+    always compiles, without it every op runs alone; PyTorch stays eager, torch.compile is opt-in),
+    except TensorFlow on a CPU, where XLA measured slower here at every batch size (docs/design.md)
+    and per backend in benchmarks/results/backends.md."""
     chosen = {"on": True, "off": False}.get(jit_compile)
     if chosen is None:
-        return "auto" if device.gpu else False
+        return False if device.backend == "tensorflow" and not device.gpu else "auto"
     return chosen
 
 
