@@ -244,3 +244,18 @@ def test_long_recipe_is_the_99_6_recipe():
     assert len([la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]) == 5
     assert any(isinstance(la, keras.layers.RandomRotation) for la in model.layers)
     assert model.optimizer.use_ema
+
+
+def test_dense_start_is_the_dropout_mlp_recipe():
+    """3x1024 with dropout on the pixels (0.2) and the hidden units (0.5), max-norm 3 on the hidden
+    kernels; the notebook's 64-64 point keeps neither."""
+    hypermodel = make_hypermodel("dense")
+    model = hypermodel.build(start_hyperparameters(hypermodel))
+    hidden = [la for la in model.layers if isinstance(la, keras.layers.Dense)][:-1]
+    assert [la.units for la in hidden] == [1024, 1024, 1024]
+    assert all(isinstance(la.kernel_constraint, keras.constraints.MaxNorm) for la in hidden)
+    assert [la.rate for la in model.layers if isinstance(la, keras.layers.Dropout)] == [0.2, 0.5, 0.5, 0.5]
+    notebook = make_hypermodel("dense", "notebook")
+    plain = notebook.build(notebook.notebook_hyperparameters())
+    assert not any(isinstance(la, keras.layers.Dropout) for la in plain.layers)
+    assert all(la.kernel_constraint is None for la in plain.layers if isinstance(la, keras.layers.Dense))
