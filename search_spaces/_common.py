@@ -48,6 +48,9 @@ class MnistHyperModel(kt.HyperModel):
     NOTEBOOK: Mapping[str, Any] = {}
     #: A known-good point that random and Bayesian searches try first (tuner_app.start_point).
     START: Mapping[str, Any] = {}
+    #: Further known points worth a search's next trials, each with the fewest epochs per trial at
+    #: which it pays (a long recipe cut to 2 epochs is a waste of its first trial).
+    LATER_STARTS: tuple[tuple[int, Mapping[str, Any]], ...] = ()
     BATCH_SIZES = (64, 128, 256, 512)
     #: Validation runs at this batch size (or the training one, if larger): evaluation needs no small
     #: batches, and per-step overhead dominated the 10,000-image pass at batch 64 (benchmarks/speed.py).
@@ -65,6 +68,12 @@ class MnistHyperModel(kt.HyperModel):
 
     def space_for(self, hp: kt.HyperParameters) -> Space:
         return Space(hp, self.space, self.NOTEBOOK)
+
+    def starting_points(self, epochs: int) -> list[Mapping[str, Any]]:
+        """The known points a fresh search with `epochs` per trial should try first, in order:
+        START, then each of LATER_STARTS that pays at that many epochs."""
+        points = [self.START] if self.START else []
+        return points + [point for fewest, point in self.LATER_STARTS if epochs >= fewest]
 
     def notebook_hyperparameters(self) -> kt.HyperParameters:
         """HyperParameters preset to the notebook's point, for building the notebook's own model."""

@@ -75,7 +75,7 @@ class ConvHyperModel(MnistHyperModel):
     #: Keras on the 2-core CPU, about 20 minutes): two blocks of two 3x3 convolutions (32, 64) with
     #: batch norm, dropout 0.3, a 256 head, augmentation, Adam one-cycle to 3e-3, an average of the
     #: weights, batch 128. Too slow for START (a first trial of ~20 minutes); train it with
-    #: benchmarks/conv_long.py --recipe long, or as a search's first trial where the engine allows one.
+    #: benchmarks/conv_long.py --recipe long.
     LONG_RECIPE = {
         "conv_blocks": 2,
         "filters_0": 32,
@@ -97,6 +97,10 @@ class ConvHyperModel(MnistHyperModel):
         "lr_schedule": "one_cycle",
         "batch_size": 128,
     }
+
+    #: A search of 12 or more epochs a trial tries LONG_RECIPE second (where the engine takes more
+    #: than one start point: `starting_points`).
+    LATER_STARTS = ((12, LONG_RECIPE),)
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         space = self.space_for(hp)

@@ -259,3 +259,10 @@ def test_dense_start_is_the_dropout_mlp_recipe():
     plain = notebook.build(notebook.notebook_hyperparameters())
     assert not any(isinstance(la, keras.layers.Dropout) for la in plain.layers)
     assert all(la.kernel_constraint is None for la in plain.layers if isinstance(la, keras.layers.Dense))
+
+
+def test_long_searches_try_the_long_recipe_second():
+    conv = make_hypermodel("conv")
+    assert conv.starting_points(2) == [ConvHyperModel.START]
+    assert conv.starting_points(15) == [ConvHyperModel.START, ConvHyperModel.LONG_RECIPE]
+    assert make_hypermodel("dense").starting_points(40) == [make_hypermodel("dense").START]
