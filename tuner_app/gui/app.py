@@ -40,11 +40,9 @@ def preload_keras() -> float:
     the GIL). Paid once at start-up, in view, the later loads in ModelLoader only read the file.
     """
     started = time.perf_counter()
-    from tuner_app.native_logs import native_stderr_silenced
+    from tuner_app.native_logs import import_backend_quietly
 
-    with native_stderr_silenced():
-        import keras  # noqa: F401
-
+    import_backend_quietly()  # also probes the devices, silenced: no "cuInit ... (303)" line later
     return time.perf_counter() - started
 
 

@@ -115,14 +115,15 @@ class ConfusionCanvas(PlotCanvas):
         for row, value in enumerate(per_class):
             text = "-" if value is None else f"{100 * value:.1f} %"
             ax.text(10.0, row, text, va="center", fontsize=7)
-        ax.text(10.0, -1.0, "per digit", fontsize=7, va="center")
         ax.set_xlabel("predicted")
         ax.set_ylabel("true label")
         accuracy = examination.get("accuracy")
         trial = examination.get("trial_id")
         who = f"best model (trial {trial})" if trial is not None else "best model"
         ax.set_title(
-            f"Test set, {who}: {100 * accuracy:.2f} % of {examination.get('test_size')} images", fontsize=9
+            f"Test set, {who}: {100 * accuracy:.2f} % of {examination.get('test_size')} images\n"
+            "(right: each digit's accuracy)",
+            fontsize=9,
         )
 
 
@@ -151,7 +152,7 @@ class ExaminationView(QWidget):
         self.gallery.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
         self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.gallery.setUniformItemSizes(True)
-        self.gallery.setGridSize(QSize(THUMBNAIL + 34, THUMBNAIL + 30))
+        self.gallery.setGridSize(QSize(THUMBNAIL + 24, THUMBNAIL + 40))
         self.gallery.setToolTip(
             "Misclassified test digits, most confident mistakes first; click one to put it on the pad"
         )
@@ -177,6 +178,7 @@ class ExaminationView(QWidget):
         if changed:
             self.project, self.examination, self.images, self._seen = project, None, None, None
             self.gallery.clear()
+            self.examine_button.setText("Examine the best model on the test set")
         if project is None or self.worker is not None:
             return
         seen = _stamp(project / EXAMINATION_FILE), snapshot.best_model_path is not None
@@ -203,6 +205,7 @@ class ExaminationView(QWidget):
 
     def set_examination(self, examination: dict[str, Any]) -> None:
         self.examination = examination
+        self.examine_button.setText("Examine again")
         wrong = len(examination.get("misclassified", []))
         self.status.setText(
             f"{wrong} of {examination.get('test_size')} test digits misclassified "
@@ -245,7 +248,7 @@ class ExaminationView(QWidget):
             index = int(item["index"])
             if not 0 <= index < len(self.images):
                 continue
-            caption = f"{item['true']}→{item['predicted']} {100 * float(item['probability']):.0f}%"
+            caption = f"{item['true']}→{item['predicted']}\n{100 * float(item['probability']):.0f} %"
             entry = QListWidgetItem(QIcon(_pixmap(self.images[index])), caption)
             entry.setData(INDEX_ROLE, index)
             entry.setToolTip(
@@ -258,7 +261,9 @@ class ExaminationView(QWidget):
         if self.images is None:
             return
         index = int(item.data(INDEX_ROLE))
-        self.digit_chosen.emit(self.images[index], f"test image {index} ({item.text()})")
+        self.digit_chosen.emit(
+            self.images[index], f"test image {index} ({item.text().replace(chr(10), ' ')})"
+        )
 
     # -- examine on request --------------------------------------------------------------------
     def examine(self) -> None:

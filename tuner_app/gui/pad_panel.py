@@ -25,7 +25,7 @@ THROTTLE_MS = 40
 #: 10,000 test digits with the best model of a 30-trial dense search (92.3 % test accuracy): the 6.3 %
 #: of digits it scored below 0.6 it got right only 49 % of the time, those above 95 %.
 NOT_SURE_BELOW = 0.6
-PREVIEW_SCALE = 5
+PREVIEW_SCALE = 4  # 112 px: pad and preview fit the 440-px column side by side
 EMPTY_HINT = "Draw a digit (0-9) in the box."
 NO_MODEL_HINT = (
     "No model: open a finished project (File > Open project) or a .keras file (File > Open model)."
@@ -138,6 +138,7 @@ class PadPanel(QWidget):
         grid.addLayout(controls, 1, 0)
         grid.addWidget(self.bars, 2, 0, 1, 2)
         grid.addWidget(self.model_label, 3, 0, 1, 2)
+        grid.setRowStretch(4, 1)  # extra height goes below, not between the pad and its controls
         self._show_preview(None)
 
     def _set_stroke(self, value: int) -> None:
