@@ -163,6 +163,7 @@ class ImportanceCanvas(AnalysisCanvas):
         self._cache: tuple[Any, trial_analysis.Importance] | None = None
         self._computing: Any = None
         self._latest: tuple[SearchSnapshot | None, list[str]] = (None, [])
+        self._thread: threading.Thread | None = None
         super().__init__(parent, size)
         self._computed.connect(self._recompute_done, Qt.ConnectionType.QueuedConnection)
 
@@ -178,9 +179,10 @@ class ImportanceCanvas(AnalysisCanvas):
         if self._computing != key:
             self._computing = key
             space = dict(self.space)
-            threading.Thread(
+            self._thread = threading.Thread(
                 target=self._compute, args=(snapshot, space, key), name="importance", daemon=True
-            ).start()
+            )
+            self._thread.start()
         return None
 
     def _compute(self, snapshot: SearchSnapshot, space: Space, key: Any) -> None:
@@ -195,6 +197,12 @@ class ImportanceCanvas(AnalysisCanvas):
             self._computed.emit()
         except RuntimeError:  # the widget is gone
             pass
+
+    def shutdown(self, timeout_s: float = 30.0) -> None:
+        """Wait for a running fit: a daemon thread still inside scikit-learn's compiled code when the
+        interpreter exits can abort the process (see plots._RenderThread)."""
+        if self._thread is not None:
+            self._thread.join(timeout_s)
 
     def _recompute_done(self) -> None:
         self.render(*self._latest)

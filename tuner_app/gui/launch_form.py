@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from search_spaces import FAMILIES, SPACES
+from search_spaces import FAMILIES, SPACES, canonical_space
 from tuner_app.config import TUNERS, ConfigError, SearchConfig, parse_duration
 from tuner_app.launch_checks import launch_problems
 
@@ -223,6 +223,8 @@ class LaunchForm(QWidget):
         self.clear_errors()
         for name in ("family", "tuner", "space"):
             value = settings.get(name)
+            if name == "space" and isinstance(value, str):
+                value = canonical_space(value)  # an older log's "seed" is "notebook" now
             box: QComboBox = getattr(self, name)
             if isinstance(value, str) and box.findText(value) >= 0:
                 box.setCurrentText(value)

@@ -63,7 +63,7 @@ class ModelLoader(QThread):
         except Exception as exc:  # loaded but unusable on the pad: say so rather than fail per stroke
             self.failed.emit(str(self.path), f"{self.path} cannot classify a 28x28 image: {exc}")
             return
-        self.loaded.emit(model, self.label)
+        self.loaded.emit(model, str(self.path))
 
 
 class TrialModelLoader(ModelLoader):

@@ -291,14 +291,14 @@ class MainWindow(QMainWindow):
         if not isinstance(loader, ModelLoader) or loader.request != self._model_request:
             return  # a newer request supersedes this one
         self._model_from_user = loader.from_user or self._model_from_user
-        self.pad_panel.set_model(model, path)
-        self.statusBar().showMessage(f"Pad: now using {path}", 10_000)
+        self.pad_panel.set_model(model, path, loader.label)
+        self.statusBar().showMessage(f"Pad: now using {loader.label}", 10_000)
 
     def _model_failed(self, path: str, message: str) -> None:
         loader = self.sender()
         if isinstance(loader, ModelLoader) and loader.request == self._model_request:
-            source = self.pad_panel.model_source
-            self.pad_panel.model_label.setText(f"Model: {source}" if source else NO_MODEL_HINT)
+            name = self.pad_panel.model_name
+            self.pad_panel.model_label.setText(f"Model: {name}" if name else NO_MODEL_HINT)
         dialogs.show_error(self, "Cannot open model", message)
 
     def _loader_done(self) -> None:
@@ -595,3 +595,4 @@ class MainWindow(QMainWindow):
         for loader in list(self.model_loaders):
             loader.wait()
         self.examination.shutdown()
+        self.importance.shutdown()

@@ -89,6 +89,7 @@ class PadPanel(QWidget):
         super().__init__(parent)
         self.model: Any = None
         self.model_source: str | None = None
+        self.model_name: str | None = None
         self.model_input: np.ndarray | None = None
         self.probabilities: np.ndarray | None = None
         self.last_latency_ms: float | None = None
@@ -144,9 +145,11 @@ class PadPanel(QWidget):
     def _set_stroke(self, value: int) -> None:
         self.pad.stroke_width = value
 
-    def set_model(self, model: Any, source: str | Path) -> None:
+    def set_model(self, model: Any, source: str | Path, label: str | None = None) -> None:
+        """`source` is the file (or trial folder) it came from; `label` what the pad calls it."""
         self.model, self.model_source = model, str(source)
-        self.model_label.setText(f"Model: {source}")
+        self.model_name = label or str(source)
+        self.model_label.setText(f"Model: {self.model_name}")
         self.update_prediction()
 
     def show_digit(self, image: np.ndarray) -> None:
