@@ -99,15 +99,15 @@ class SearchConfig:
             raise ConfigError(f"Unknown space {self.space!r}; choose one of {', '.join(SPACES)}.")
         if self.backend is None:
             return dataclasses.replace(self, backend=requested_backend()).validated()
-        problem = backend_problem(self.backend)
-        if problem:
-            raise ConfigError(problem)
         for field, used in (("strategy", self.strategy == "mirrored"), ("tensorboard", self.tensorboard)):
             if used and self.backend != "tensorflow":
                 raise ConfigError(
                     f"--backend {self.backend}: {TENSORFLOW_ONLY[field]}; use --backend tensorflow "
                     f"or leave --{field} out."
                 )
+        problem = backend_problem(self.backend)
+        if problem:
+            raise ConfigError(problem)
         if self.jit_compile not in JIT_CHOICES:
             raise ConfigError(f"--jit-compile must be one of {', '.join(JIT_CHOICES)}.")
         if self.prune and self.tuner == "hyperband":

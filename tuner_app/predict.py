@@ -4,6 +4,10 @@ Why `safe_mode=True` and our own error type: a `.keras` file picked in the windo
 anywhere; a Lambda layer in it would run arbitrary Python, so Keras must refuse it, and every way a
 load can fail (missing, corrupt, not a Keras model, refused) is reported as one ModelLoadError whose
 message a person can act on, never a traceback.
+
+A `.keras` file is backend-neutral: a model trained under JAX or PyTorch loads and predicts here
+under whatever backend this process runs (the window's is TensorFlow unless KERAS_BACKEND says
+otherwise); tests/test_backends.py trains on JAX and classifies under TensorFlow.
 """
 
 from __future__ import annotations
@@ -74,7 +78,10 @@ def predict_probabilities(model: Any, image: np.ndarray) -> np.ndarray:
         raise ValueError(f"Expected a {IMAGE_SHAPE} image, got {x.shape}.")
     shape = tuple(d if d is not None else -1 for d in model.inputs[0].shape[1:])
     batch = x.reshape((1, *shape))
-    out = np.asarray(model(batch, training=False), dtype=np.float64).reshape(-1)
+    import keras
+
+    # convert_to_numpy: a JAX array, a TensorFlow tensor or a (GPU) torch tensor, by the backend's rules
+    out = np.asarray(keras.ops.convert_to_numpy(model(batch, training=False)), dtype=np.float64).reshape(-1)
     if out.min() < 0 or abs(out.sum() - 1.0) > 1e-3:  # logits: apply softmax
         out = np.exp(out - out.max())
         out = out / out.sum()
