@@ -34,7 +34,9 @@ def space() -> kt.HyperParameters:
 
 @pytest.mark.parametrize("cls", [StartingRandomSearchOracle, StartingBayesianOptimizationOracle])
 def test_the_first_trial_of_a_fresh_search_is_the_start_point_then_the_oracle_searches(cls, tmp_path):
-    oracle = cls(objective="val_accuracy", max_trials=5, hyperparameters=space(), seed=3, start={"units": 7})
+    oracle = cls(
+        objective="val_accuracy", max_trials=5, hyperparameters=space(), seed=3, starts=[{"units": 7}]
+    )
     oracle._set_project_dir(str(tmp_path), "kt")
     first = oracle.create_trial("main")
     assert first.hyperparameters.values == {"units": 7, "optimizer": "sgd"}  # unnamed: the default
@@ -49,7 +51,7 @@ def test_the_first_trial_of_a_fresh_search_is_the_start_point_then_the_oracle_se
 def test_a_resumed_oracle_does_not_go_back_to_the_start_point(tmp_path):
     def oracle() -> StartingRandomSearchOracle:
         made = StartingRandomSearchOracle(
-            objective="val_accuracy", max_trials=5, hyperparameters=space(), seed=3, start={"units": 7}
+            objective="val_accuracy", max_trials=5, hyperparameters=space(), seed=3, starts=[{"units": 7}]
         )
         made._set_project_dir(str(tmp_path), "kt")
         return made
@@ -72,7 +74,9 @@ def test_make_oracle_picks_the_class_for_role_and_algorithm():
     assert type(make_oracle("hyperband", chief=True, objective="val_accuracy", max_epochs=2)) is (
         ChiefHyperbandOracle
     )
-    plain = make_oracle("hyperband", chief=False, start={"units": 7}, objective="val_accuracy", max_epochs=2)
+    plain = make_oracle(
+        "hyperband", chief=False, starts=[{"units": 7}], objective="val_accuracy", max_epochs=2
+    )
     assert type(plain) is kt.oracles.HyperbandOracle, "Hyperband's brackets choose their own trials"
 
 
@@ -95,4 +99,29 @@ def test_the_engine_builds_its_tuner_around_the_right_oracle(
     tuner = build_tuner(config, Device(False, "CPU"), writer=ResultsWriter(tmp_path / "p"), budget=Budget())
     assert type(tuner.oracle) is oracle_class and type(tuner) is tuner_class
     assert isinstance(tuner.oracle, ChiefMixin) is (config.role == "chief")
-    assert (getattr(tuner.oracle, "start", None) == DenseHyperModel.START) is starts
+    assert (getattr(tuner.oracle, "starts", None) == [DenseHyperModel.START]) is starts
+
+
+def test_later_known_points_follow_the_start_point_in_order(tmp_path):
+    oracle = StartingRandomSearchOracle(
+        objective="val_accuracy", max_trials=5, hyperparameters=space(), seed=3,
+        starts=[{"units": 7}, {"units": 9, "optimizer": "adam"}],
+    )  # fmt: skip
+    oracle._set_project_dir(str(tmp_path), "kt")
+    values = []
+    for _ in range(3):
+        trial = oracle.create_trial("main")
+        values.append(trial.hyperparameters.values)
+        trial.status = "COMPLETED"
+        oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5})
+        oracle.end_trial(trial)
+    assert values[:2] == [{"units": 7, "optimizer": "sgd"}, {"units": 9, "optimizer": "adam"}]
+    assert values[2] not in values[:2]
+
+
+def test_a_long_conv_search_is_built_to_try_the_long_recipe_second(tmp_path):
+    from search_spaces.conv import ConvHyperModel
+
+    config = SearchConfig(family="conv", epochs=15, project_dir=tmp_path / "p").validated()
+    tuner = build_tuner(config, Device(False, "CPU"), writer=ResultsWriter(tmp_path / "p"), budget=Budget())
+    assert tuner.oracle.starts == [ConvHyperModel.START, *[p for n, p in ConvHyperModel.LATER_STARTS]]

@@ -3,8 +3,8 @@
 KerasTuner's docs and tests extend an oracle by subclassing it and overriding `populate_space`, with
 `@keras_tuner.synchronized` on methods that gRPC threads may call at once. Two extensions:
 
-- `StartPointMixin`: a fresh random or Bayesian search's first trial is the family's known-good
-  `START` point (tuner_app.start_point says why); later trials are the oracle's own.
+- `StartPointMixin`: a fresh random or Bayesian search's first trials are the family's known-good
+  points, `START` first (tuner_app.start_point says why); later trials are the oracle's own.
 - `ChiefMixin`: the chief's record of its workers (who last called when, which trial a lost worker
   left, who was told to stop) and the re-queue / reclaim of a lost worker's trial, all under the
   oracle's own lock, so the chief's gRPC handlers and its poll loop need no second lock.
@@ -14,7 +14,7 @@ The classes are named, one per (role, algorithm), and passed to the tuner as `Tu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras_tuner as kt
@@ -28,16 +28,21 @@ class LateReport(Exception):
 
 
 class StartPointMixin:
-    """The first trial of a fresh search is `start` (with defaults for what it does not name)."""
+    """Trial k of a search is `starts[k]` (with defaults for what it does not name) while k is
+    below their number; then the oracle's own. A resumed search goes on where it was."""
 
-    def __init__(self, *args: Any, start: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
-        self.start = dict(start) if start else None
+    def __init__(self, *args: Any, starts: Sequence[Mapping[str, Any]] = (), **kwargs: Any) -> None:
+        self.starts = [dict(point) for point in starts if point]
         super().__init__(*args, **kwargs)
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
-        if self.start is None or self.trials:  # not the first trial, or a resumed search
+        made = len(self.trials)  # trials created so far (a retried one is not re-populated)
+        if made >= len(self.starts):
             return super().populate_space(trial_id)
-        return {"status": TrialStatus.RUNNING, "values": start_values(self.hyperparameters, self.start)}
+        return {
+            "status": TrialStatus.RUNNING,
+            "values": start_values(self.hyperparameters, self.starts[made]),
+        }
 
 
 class ChiefMixin:
@@ -189,10 +194,10 @@ ORACLES: dict[tuple[bool, str], type[kt.Oracle]] = {
 }
 
 
-def make_oracle(kind: str, chief: bool, start: Mapping[str, Any] | None = None, **kwargs: Any) -> kt.Oracle:
-    """The oracle for a search of `kind` (KerasTuner's oracle arguments in `kwargs`); `start` is
+def make_oracle(kind: str, chief: bool, starts: Sequence[Mapping[str, Any]] = (), **kwargs: Any) -> kt.Oracle:
+    """The oracle for a search of `kind` (KerasTuner's oracle arguments in `kwargs`); `starts` are
     used by random and Bayesian searches only (Hyperband's brackets choose their own trials)."""
     cls = ORACLES[(chief, kind)]
     if kind in STARTING_TUNERS:
-        kwargs["start"] = start
+        kwargs["starts"] = starts
     return cls(**kwargs)

@@ -4,10 +4,10 @@ Why: KerasTuner's first trials are random draws, and on a 2-core CPU a bad first
 learning rate, a huge augmented network) spends minutes learning nothing: the conv family's first
 random trial at seed 0 reached 31.6 % after one epoch (benchmarks/time_to_99.py). Each family
 declares `START`, a configuration measured on this machine (docs/design.md's probes), and the
-oracle's first trial uses it (tuner_app.oracles.StartPointMixin), so a search is never worse than
-that point. Any hyperparameter the start point does not name keeps its default. `--no-start-point`
-turns this off; resumed searches and Hyperband (whose brackets choose their own trials) are left
-alone.
+oracle's first trial uses it (tuner_app.oracles.StartPointMixin; later known points follow it,
+`starting_points`), so a search is never worse than that point. Any hyperparameter a known point
+does not name keeps its default. `--no-start-point` turns this off; Hyperband (whose brackets
+choose their own trials) is left alone.
 """
 
 from __future__ import annotations

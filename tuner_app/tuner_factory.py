@@ -7,7 +7,7 @@ keeps its workers' record); a worker's is wrapped by KerasTuner in a client of t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,9 @@ def build_tuner(
         oracle_args["max_epochs"] = config.epochs
     else:
         oracle_args["max_trials"] = config.max_trials
-    start = getattr(hypermodel, "START", None) if config.start_point else None
-    oracle = make_oracle(config.tuner, chief=config.role == "chief", start=start, **oracle_args)
+    oracle = make_oracle(
+        config.tuner, chief=config.role == "chief", starts=starting_points(hypermodel, config), **oracle_args
+    )
     tuner_args: dict[str, Any] = dict(
         hypermodel=hypermodel,
         executions_per_trial=config.executions,
@@ -97,6 +98,17 @@ def build_tuner(
         ) from None
     tuner.oracle.verbose = 0
     return tuner
+
+
+def starting_points(hypermodel: kt.HyperModel, config: SearchConfig) -> list[Mapping[str, Any]]:
+    """The known points a search tries first: the family's (`starting_points(epochs)`, START first),
+    or a hypermodel's own `START`; none with --no-start-point."""
+    if not config.start_point:
+        return []
+    if callable(getattr(hypermodel, "starting_points", None)):
+        return list(hypermodel.starting_points(config.epochs))
+    start = getattr(hypermodel, "START", None)
+    return [start] if start else []
 
 
 def damaged_json_files(folder: Path) -> list[Path]:
