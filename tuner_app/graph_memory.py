@@ -8,7 +8,9 @@ so neither `keras.backend.clear_session()` nor `gc.collect()` frees it: a long s
 from a surviving `one_step_on_data` FuncGraph to `ops._gradient_registry`.
 
 A finished trial's graphs are never traced again (each trial and replicate builds a new model), so
-the names registered while it ran can be dropped when it ends. Other backends need nothing.
+the names registered while it ran can be dropped when it ends. Other backends need nothing: JAX and
+PyTorch keep no such registry (TensorFlow, loaded under them only to be seeded, traces nothing), so
+on them this is skipped, and said once in the log (`SKIPPED`).
 The registry is process-wide: a model traced by another thread during the trial (the window's
 in-process mode loading a model for the pad) loses its entries too, which matters only if something
 later differentiates through that model's custom gradients; nothing in this tool does.
@@ -16,15 +18,21 @@ later differentiates through that model's custom gradients; nothing in this tool
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import keras
 
 PREFIX = "CustomGradient-"
+SKIPPED = "graph-memory release skipped: only TensorFlow traces a graph per trial (Keras backend {})"
+_log = logging.getLogger(__name__)
+_said_skipped = False
 
 
 def _registry() -> dict[str, Any] | None:
-    if keras.backend.backend() != "tensorflow":
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        _say_skipped(backend)
         return None
     try:
         from tensorflow.python.framework import ops
@@ -32,6 +40,13 @@ def _registry() -> dict[str, Any] | None:
         return None
     registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
     return registry if isinstance(registry, dict) else None
+
+
+def _say_skipped(backend: str) -> None:
+    global _said_skipped
+    if not _said_skipped:
+        _said_skipped = True
+        _log.info(SKIPPED.format(backend))
 
 
 class TrialGraphs:
