@@ -6,7 +6,7 @@ and single test evaluation apply. Load averages before and after are recorded.
 Writes benchmarks/results/REPORT.{md,json} (`--report`, default `<family>_recipe`).
 
 Usage: python benchmarks/known_point.py --family dense --epochs 40 [--set adam_learning_rate=3e-3]
-       [--base start|long] [--time-limit 50m] [--report NAME]
+       [--base start|long] [--seed 0] [--time-limit 50m] [--report NAME]
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--set", action="append", default=[], type=parse_setting, metavar="NAME=VALUE")
     parser.add_argument("--time-limit", type=parse_duration, default=parse_duration("50m"))
+    parser.add_argument("--seed", type=int, default=0, help="the engine's split and initialisation")
     parser.add_argument("--report")
     args = parser.parse_args()
     family = hypermodel_class(args.family)
@@ -56,14 +57,17 @@ def main() -> None:
     info["load_before"] = load_average()
     with tempfile.TemporaryDirectory(prefix="known-point-") as tmp:
         config = SearchConfig(
-            family=args.family, tuner="random", max_trials=1, epochs=args.epochs,
+            family=args.family, tuner="random", max_trials=1, epochs=args.epochs, seed=args.seed,
             time_limit_s=args.time_limit, project_dir=Path(tmp) / "project",
         )  # fmt: skip
         summary = run_search(config, hypermodel=Point())
     info["load_after"] = load_average()
     command = " ".join(["python benchmarks/known_point.py", *sys.argv[1:]])
     name = args.report or f"{args.family}_recipe"
-    data = {"machine": info, "point": point, "epochs": args.epochs, "command": command, "summary": summary}
+    data = {
+        "machine": info, "point": point, "epochs": args.epochs, "seed": args.seed, "command": command,
+        "summary": summary,
+    }  # fmt: skip
     write_report(name, markdown(data), data)
 
 
@@ -79,7 +83,8 @@ def markdown(data: dict) -> str:
         f"{machine_line(info)}; load average {info['load_before']} before, {info['load_after']} after",
         "",
         f"Point: {', '.join(f'{k}={v}' for k, v in data['point'].items())}; {data['epochs']} epochs, "
-        "full MNIST (50,000 train / 10,000 validation split, seed 0), test set read once by the engine.",
+        f"full MNIST (50,000 train / 10,000 validation split, seed {data.get('seed', 0)}), test set read "
+        "once by the engine.",
         "",
         f"- Test accuracy: {pct(test)}.",
         f"- Best validation {pct(best)}, at epoch {curve.index(best) + 1 if best else '-'} of "

@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 import keras_tuner as kt
 
-from search_spaces._common import MnistHyperModel
+from search_spaces._common import MnistHyperModel, augmentation
 
 #: Filter counts per block; 24 is the first block of the two-epoch one-cycle recipe (START).
 FILTERS = [16, 24, 32, 64, 128]
@@ -109,10 +109,8 @@ class ConvHyperModel(MnistHyperModel):
         augment = space.get("augment", lambda: hp.Boolean("augment"))
         inputs = keras.Input(shape=(28, 28), name="image")
         x = keras.layers.Reshape((28, 28, 1))(inputs)
-        if augment:  # the 99.6 % recipe's magnitudes (docs/design.md); Keras skips them at inference
-            x = keras.layers.RandomRotation(0.04, fill_mode="constant")(x)
-            x = keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant")(x)
-            x = keras.layers.RandomZoom(0.08, fill_mode="constant")(x)
+        if augment:
+            x = augmentation(x)
         settings = []
         # Every block's settings are declared (conditional on the depth) even when this trial has
         # fewer blocks: KerasTuner samples only hyperparameters it has seen declared.

@@ -1,10 +1,10 @@
 """Dense networks: 1-3 hidden layers of 32-1024 units, activation, dropout, optimizer, batch size.
 
-Space: `num_layers` 1-3; `units_i` 32-1024 (step 32); `activation` relu/gelu/tanh; `dropout`
-0-0.5 after each hidden layer; `input_dropout` 0/0.1/0.2 on the pixels; `max_norm` none/2/3/4 on
-each hidden unit's incoming weights; `optimizer` SGD with momentum (learning rate 1e-3..0.3, log)
-or Adam (1e-4..1e-2, log, and its betas); `lr_schedule` constant, cosine or one-cycle; `batch_size`
-64-512.
+Space: `num_layers` 1-3; `units_i` 32-1024 (step 32); `activation` relu/gelu/tanh; `dropout` 0-0.5
+after each hidden layer; `input_dropout` 0/0.1/0.2 on the pixels; `max_norm` none/2/3/4 on each
+hidden unit's incoming weights; `augment` (the conv family's rotation, translation and zoom);
+`optimizer` SGD with momentum (learning rate 1e-3..0.3, log) or Adam (1e-4..1e-2, log, and its
+betas); `lr_schedule` constant, cosine or one-cycle; `batch_size` 64-512.
 Seed point: the notebook's Flatten-64-64-10 relu, SGD 0.1, batch 128 (55,050 parameters).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 import keras_tuner as kt
 
-from search_spaces._common import MnistHyperModel
+from search_spaces._common import MnistHyperModel, augmentation
 
 #: Dropout on the pixels (Srivastava et al. 2014 used 0.2) and a max-norm bound on each hidden unit's
 #: incoming weights (0 = none; they used 3-4): the dropout-MLP recipe that reaches 98.9-99.0 %.
@@ -46,6 +46,7 @@ class DenseHyperModel(MnistHyperModel):
         "dropout": 0.5,
         "input_dropout": 0.2,
         "max_norm": 3.0,
+        "augment": False,
         "optimizer": "adam",
         "adam_learning_rate": 1e-3,
         "adam_beta_1": 0.9,
@@ -62,8 +63,12 @@ class DenseHyperModel(MnistHyperModel):
         input_dropout = space.get("input_dropout", lambda: hp.Choice("input_dropout", INPUT_DROPOUT), 0.0)
         max_norm = space.get("max_norm", lambda: hp.Choice("max_norm", MAX_NORM), 0.0)
         constraint = keras.constraints.MaxNorm(max_norm) if max_norm else None
+        augment = space.get("augment", lambda: hp.Boolean("augment"), False)
         inputs = keras.Input(shape=(28, 28), name="image")
-        x = keras.layers.Flatten()(inputs)
+        x = inputs
+        if augment:
+            x = augmentation(keras.layers.Reshape((28, 28, 1))(x))
+        x = keras.layers.Flatten()(x)
         if input_dropout:
             x = keras.layers.Dropout(input_dropout)(x)
         widths = []

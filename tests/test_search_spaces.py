@@ -266,3 +266,18 @@ def test_long_searches_try_the_long_recipe_second():
     assert conv.starting_points(2) == [ConvHyperModel.START]
     assert conv.starting_points(15) == [ConvHyperModel.START, ConvHyperModel.LONG_RECIPE]
     assert make_hypermodel("dense").starting_points(40) == [make_hypermodel("dense").START]
+
+
+@pytest.mark.parametrize("family", ["dense", "conv"])
+def test_augmentation_trains_only(family, mnist):
+    """`augment` changes training inputs, never predictions: the same images twice give the same
+    probabilities, while the first augmentation layer in training mode moves pixels."""
+    hypermodel = make_hypermodel(family)
+    hp = start_hyperparameters(hypermodel)
+    hp.values["augment"] = True
+    model = hypermodel.build(hp)
+    assert any(isinstance(layer, keras.layers.RandomTranslation) for layer in model.layers)
+    x = mnist.x_test[:8].astype("float32") / 255.0
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+    moved = keras.ops.convert_to_numpy(model.layers[2](x[..., None], training=True))
+    assert moved.shape == (8, 28, 28, 1) and not np.allclose(moved[..., 0], x)
