@@ -105,6 +105,30 @@ def test_tensorflow_only_parts_are_refused_on_other_backends(backend, setting, w
     SearchConfig(project_dir=tmp_path / "p", backend="tensorflow", **setting).validated()  # fine there
 
 
+def test_selecting_a_backend_asks_for_gpu_memory_on_demand(monkeypatch):
+    import keras  # loaded here already (conftest's data, the device tests)
+
+    for name in ("XLA_PYTHON_CLIENT_PREALLOCATE", "TF_FORCE_GPU_ALLOW_GROWTH", "KERAS_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    select_backend(keras.backend.backend())  # the loaded one: allowed
+    assert os.environ["KERAS_BACKEND"] == keras.backend.backend()
+    assert os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"  # JAX: not 75 % up front
+    assert os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+    monkeypatch.setenv("XLA_PYTHON_CLIENT_PREALLOCATE", "true")  # a user's own choice wins
+    select_backend(keras.backend.backend())
+    assert os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] == "true"
+
+
+def test_another_backend_after_keras_loaded_needs_a_new_process():
+    import keras
+
+    others = [b for b in BACKENDS if b != keras.backend.backend() and installed(b)]
+    if not others:
+        pytest.skip("no other backend installed here")
+    with pytest.raises(BackendError, match=f"already loaded with the {keras.backend.backend()} backend"):
+        select_backend(others[0])
+
+
 def test_help_lists_the_backends():
     result = cli("--help", timeout=120)
     assert result.returncode == 0

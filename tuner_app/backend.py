@@ -82,7 +82,15 @@ def select_backend(name: str) -> None:
             "needs a new process (python -m tuner_app.search --backend ...)."
         )
     os.environ["KERAS_BACKEND"] = name
-    # Allocate GPU memory as needed instead of 75 % up front (JAX reads this when it loads).
+    share_gpu_memory()
+
+
+def share_gpu_memory() -> None:
+    """Ask every backend loaded from now on to take GPU memory as it needs it, not up front.
+
+    JAX preallocates 75 % of the GPU and TensorFlow maps nearly all of it unless told otherwise;
+    both read these variables when they load. A user's own setting wins. Call it before Keras is
+    imported: the CLI through `select_backend`, the pad's loader (tuner_app.predict) directly.
+    """
     os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    # TensorFlow's memory growth for a TensorFlow imported after this point, by whatever path.
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")

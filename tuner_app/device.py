@@ -16,9 +16,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # read when JAX loads (if it does)
+from tuner_app.backend import share_gpu_memory
 
-import keras  # after the environment it reads
+share_gpu_memory()  # read when JAX (or TensorFlow) loads, if Keras has not loaded it yet
+
+import keras  # noqa: E402  (after the environment it reads)
 
 #: JAX's platform names for GPUs (CUDA and ROCm builds); "cpu" and "tpu" are not GPUs.
 _JAX_GPU_PLATFORMS = ("gpu", "cuda", "rocm")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from tuner_app.backend import share_gpu_memory
 from tuner_app.data import IMAGE_SHAPE, NUM_CLASSES
 
 
@@ -36,6 +37,7 @@ def load_model(path: str | Path) -> Any:
         raise ModelLoadError(f"{path} is not a Keras model: expected a .keras file saved by Keras 3.")
     if not zipfile.is_zipfile(path):
         raise ModelLoadError(f"{path} is corrupt or not a Keras model (a .keras file is a zip archive).")
+    share_gpu_memory()  # the pad shares the GPU with searches: no backend may take it all at load
     import keras
 
     try:
