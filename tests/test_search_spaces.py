@@ -193,8 +193,9 @@ def test_ema_validates_and_checkpoints_the_average_then_trains_on(mnist):
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     assert model.optimizer.use_ema and model.optimizer.ema_momentum == pytest.approx(0.999)
-    x = mnist.x_train[:512].astype("float32") / 255.0
-    y = mnist.y_train[:512].astype("int32")
+    x = mnist.x_train[:2048].astype("float32") / 255.0
+    y = mnist.y_train[:2048].astype("int32")
+    initial = keras.ops.convert_to_numpy(model.trainable_weights[0]).copy()
     probe = WeightsAtEpochEnd()
     raw_after_epoch = []
 
@@ -210,6 +211,11 @@ def test_ema_validates_and_checkpoints_the_average_then_trains_on(mnist):
     np.testing.assert_allclose(probe.seen[-1], average, rtol=1e-6)  # checkpointed: the average
     assert not np.allclose(raw_after_epoch[1], probe.seen[0])  # epoch 2 started from the raw weights
     np.testing.assert_allclose(keras.ops.convert_to_numpy(model.trainable_weights[0]), average, rtol=1e-6)
+    # Warm-up: 8 steps an epoch, so epoch 1 averages at momentum 0.75 (not 0.999, which would leave
+    # the average next to the initial weights) and epoch 2 at 0.875.
+    first_average, raw_end_of_first = probe.seen[0], raw_after_epoch[1]
+    assert np.linalg.norm(first_average - raw_end_of_first) < np.linalg.norm(first_average - initial)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.ema_momentum)) == pytest.approx(0.875)
 
 
 @pytest.mark.parametrize(
