@@ -106,3 +106,22 @@ def test_a_failed_start_keeps_the_open_project(window, qtbot, cli_project: Path,
     assert len(dialogs) == 1 and dialogs[0][0] == "Search failed" and "Traceback" not in dialogs[0][1]
     qtbot.waitUntil(lambda: window.table_model.rowCount() == rows, timeout=5000)
     assert window.follower.project_dir == cli_project
+
+
+def test_search_again_like_this_is_one_click(qtbot, cli_project: Path) -> None:
+    from tuner_app.results import read_results
+
+    form = LaunchForm()
+    qtbot.addWidget(form)
+    form.show()
+    assert not form.again_button.isVisible()
+    form.fill(read_results(cli_project).config, cli_project)
+    assert form.again_button.isVisible() and form.start_button.text() == "Start (resume this project)"
+    started = []
+    form.start_requested.connect(started.append)
+    form.again_button.click()
+    assert form.visible_errors() == {} and len(started) == 1
+    config = started[0]
+    assert not config.resume and config.project_dir.parent == new_project_dir("d", "r").parent
+    assert (config.family, config.epochs, config.subset, config.max_trials) == ("dense", 2, 3000, 2)
+    assert form.start_button.text() == "Start"

@@ -102,6 +102,9 @@ class LaunchForm(QWidget):
         self.project = QLineEdit()
         self.project.setPlaceholderText(f"empty: a new folder in {WINDOW_PROJECT_ROOT}")
         self.resume = QCheckBox(RESUME_LABEL)
+        self.resume.toggled.connect(
+            lambda on: self.start_button.setText("Start (resume this project)" if on else "Start")
+        )
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.errors: dict[str, QLabel] = {}
@@ -139,6 +142,11 @@ class LaunchForm(QWidget):
         self.start_button.clicked.connect(self.submit)
         self.stop_button.clicked.connect(self.stop_requested)
         form.addRow(self._row(self.start_button, self.stop_button))
+        self.again_button = QPushButton("Search again like this, in a new folder")
+        self.again_button.setToolTip("The same settings, resume off, a new dated folder: one click")
+        self.again_button.clicked.connect(self.search_again)
+        self.again_button.hide()  # shown once a project's settings fill the form
+        form.addRow(self.again_button)
         self.setLayout(form)
 
     @staticmethod
@@ -160,7 +168,14 @@ class LaunchForm(QWidget):
 
     def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
+        self.again_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+
+    def search_again(self) -> None:
+        """Start a new search with the settings shown, in a new folder (not the opened project)."""
+        self.resume.setChecked(False)
+        self.project.clear()
+        self.submit()
 
     def show_error(self, field: str, message: str) -> None:
         self.errors[field].setText(message)
@@ -236,6 +251,8 @@ class LaunchForm(QWidget):
         if project_dir is not None:
             self.project.setText(str(project_dir))
             self.resume.setChecked(True)
+            self.start_button.setText("Start (resume this project)")
+            self.again_button.show()
 
     def submit(self) -> None:
         config = self.build_config()
