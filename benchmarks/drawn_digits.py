@@ -10,9 +10,9 @@ preprocessing (tuner_app.preprocess.preprocess_drawing: crop, 20-px box, centre 
 model. Reported: the model's accuracy on the original images, on the redrawn ones per stroke
 width, and their ratio. What it does not cover: the pad's Qt rendering (QPainter's antialiasing
 differs from PIL's slightly) and writers other than MNIST's.
-Writes benchmarks/results/drawn_digits.{md,json}.
+Writes benchmarks/results/REPORT.{md,json} (`--report`, default drawn_digits).
 
-Usage: python benchmarks/drawn_digits.py MODEL.keras [--count 1000] [--widths 6,14,24]
+Usage: python benchmarks/drawn_digits.py MODEL.keras [--count 1000] [--widths 6,14,24] [--report NAME]
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("model")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--widths", default="6,14,24")
+    parser.add_argument("--report", default="drawn_digits")
     args = parser.parse_args()
     info = machine()
     load_before = load_average()
@@ -120,7 +121,7 @@ def main() -> None:
         "load_after": load_average(),
         "command": " ".join(["python benchmarks/drawn_digits.py", *sys.argv[1:]]),
     }
-    write_report("drawn_digits", markdown(data), data)
+    write_report(args.report, markdown(data), data)
 
 
 def markdown(data) -> str:
