@@ -83,3 +83,28 @@ def test_one_trial_numbering() -> None:
     assert trial_label("03") == "trial 03"
     assert progress_count(2, 6) == "[2 of 6]" and progress_count(2, None) == "[2]"
     assert format_status_counts({"interrupted": 1, "completed": 5}, 6) == "5 completed, 1 interrupted of 6"
+
+
+def test_a_pruned_trial_is_read_and_shown(tmp_path: Path) -> None:
+    from tuner_app.gui.trial_model import TrialTableModel
+
+    project = _write(
+        tmp_path / "pruned",
+        [
+            {"event": "search_started", "time": 0.0, "config": CONFIG},
+            {"event": "trial_started", "time": 1.0, "trial_id": "0"},
+            _epoch("0", 2.0, 0.5),
+            {
+                "event": "trial_finished",
+                "time": 2.0,
+                "trial_id": "0",
+                "status": "completed",
+                "pruned_at_epoch": 1,
+            },
+        ],
+    )
+    snapshot = read_results(project)
+    assert snapshot.trials[0].pruned_at_epoch == 1
+    model = TrialTableModel()
+    model.update(snapshot)
+    assert model.data(model.index(0, 1)) == "completed (pruned)"

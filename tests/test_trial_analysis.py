@@ -100,3 +100,16 @@ def test_inferred_space_without_a_record() -> None:
     )
     space = ta.space_for(search)
     assert space["lr"].log and space["opt"].values == ("sgd", "adam")
+
+
+def test_pruned_trials_are_left_out_of_importance_and_marked() -> None:
+    import dataclasses
+
+    from tuner_app.gui.trial_model import trial_details
+
+    search = _search(ta.MIN_TRIALS_FOR_IMPORTANCE)
+    pruned = dataclasses.replace(search.trials[0], pruned_at_epoch=1)
+    search = dataclasses.replace(search, trials=(pruned, *search.trials[1:]))
+    result = ta.importance(search, SPACE)
+    assert result.note == f"needs {ta.MIN_TRIALS_FOR_IMPORTANCE} completed trials, has 7"
+    assert "median rule at epoch 1" in trial_details(pruned)

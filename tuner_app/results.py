@@ -60,6 +60,8 @@ class TrialRecord:
     attempts: int = 1
     #: Time of this trial's last event (start, epoch, end): how long an interrupted trial ran.
     last_event_at: float | None = None
+    #: Set when the median stopping rule (--prune) ended the trial early: its score is partial.
+    pruned_at_epoch: int | None = None
 
     @property
     def execution_scores(self) -> tuple[float, ...]:
@@ -210,6 +212,7 @@ class _TrialBuilder:
     error: str | None = None
     attempts: int = 1
     last_event_at: float | None = None
+    pruned_at_epoch: int | None = None
 
     def freeze(self, search_over: bool) -> TrialRecord:
         status = self.status
@@ -226,6 +229,7 @@ class _TrialBuilder:
             error=self.error,
             attempts=self.attempts,
             last_event_at=self.last_event_at,
+            pruned_at_epoch=self.pruned_at_epoch,
         )
 
 
@@ -422,6 +426,10 @@ class ResultsReader:
             trial.hyperparameters = dict(event.get("hyperparameters") or trial.hyperparameters)
             trial.finished_at = when
             trial.error = _text_or_none(event.get("error"))
+            pruned = event.get("pruned_at_epoch")
+            trial.pruned_at_epoch = (
+                pruned if isinstance(pruned, int) and not isinstance(pruned, bool) else None
+            )
         elif kind is Event.TRIAL_ORPHANED and trial:
             trial.status = TrialStatus.ORPHANED
             trial.error = f"worker {event.get('lost_worker')} was lost mid-trial; re-queued"

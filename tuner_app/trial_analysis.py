@@ -234,7 +234,9 @@ def importance(
     """Which hyperparameters explain the score: a random forest fit on the completed trials, each
     hyperparameter's permutation importance (how much the forest's R² drops when that column is
     shuffled), as shares of the total. Needs `min_trials` completed trials."""
-    completed = snapshot.completed()
+    # A pruned trial's score is that of fewer epochs: it would teach the forest the budget, not the
+    # hyperparameters (Optuna's evaluators likewise use only complete trials).
+    completed = [t for t in snapshot.completed() if t.pruned_at_epoch is None]
     infos = {n: i for n, i in space_for(snapshot, space).items() if not i.categorical or len(i.values) > 1}
     count = len(completed)
     if count < min_trials:

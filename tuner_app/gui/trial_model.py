@@ -116,7 +116,7 @@ class TrialTableModel(QAbstractTableModel):
         if column == "trial":
             return trial.trial_id
         if column == "status":
-            return trial.status
+            return f"{trial.status} (pruned)" if trial.pruned_at_epoch is not None else str(trial.status)
         if column == WORKER:
             return trial.worker
         if column == SCORE:
@@ -175,6 +175,10 @@ def trial_details(trial: TrialRecord) -> str:
         lines.append(f"worker {trial.worker}")
     if trial.attempts > 1:
         lines.append(f"attempt {trial.attempts}")
+    if trial.pruned_at_epoch is not None:
+        lines.append(
+            f"stopped early by the median rule at epoch {trial.pruned_at_epoch}: its score is partial"
+        )
     lines.append("")
     lines += [f"{name} = {_value(value)}" for name, value in trial.user_hyperparameters().items()]
     if trial.error:
