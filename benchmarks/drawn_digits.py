@@ -1,8 +1,9 @@
 """Drawn digits: does a model classify digits drawn with a pen, at any size and stroke width, as well
 as it classifies MNIST's own digits? (issue 11)
 
-Source digits: the engine's validation images (seed 0: 10,000 carved from MNIST's training set, never
-trained on), not the test set, so this check can guide choices without touching the test images.
+Source digits: the engine's validation images (`--seed`, the model's search seed: 10,000 carved
+from MNIST's training set, never trained on), not the test set, so this check can guide choices
+without touching the test images.
 Each digit is thinned to a one-pixel skeleton (Zhang-Suen), scaled onto a 280x280 canvas at a
 random height (25-90 % of the canvas) and redrawn as uniform-width round pen strokes (PIL, width
 `--widths` canvas pixels, dark on light, the way the pad draws), then goes through the pad's own
@@ -13,6 +14,7 @@ differs from PIL's slightly) and writers other than MNIST's.
 Writes benchmarks/results/REPORT.{md,json} (`--report`, default drawn_digits).
 
 Usage: python benchmarks/drawn_digits.py MODEL.keras [--count 1000] [--widths 6,14,24] [--report NAME]
+       [--seed 0]
 """
 
 from __future__ import annotations
@@ -97,10 +99,11 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--widths", default="6,14,24")
     parser.add_argument("--report", default="drawn_digits")
+    parser.add_argument("--seed", type=int, default=0, help="the model's search seed: its validation split")
     args = parser.parse_args()
     info = machine()
     load_before = load_average()
-    splits = data_module.split_train_validation(data_module.load_mnist(), 10_000, None, 0)
+    splits = data_module.split_train_validation(data_module.load_mnist(), 10_000, None, args.seed)
     x = (splits.validation.x[: args.count] * 255).round().astype(np.uint8)
     y = splits.validation.y[: args.count]
     model = load_model(args.model)
@@ -115,6 +118,7 @@ def main() -> None:
         "machine": info,
         "model": args.model,
         "count": args.count,
+        "seed": args.seed,
         "original_accuracy": original,
         "redrawn_accuracy": by_width,
         "load_before": load_before,
@@ -129,7 +133,8 @@ def markdown(data) -> str:
         "# Drawn digits: MNIST digits redrawn as pen strokes, through the pad's preprocessing",
         "",
         f"{machine_line(data['machine'])}; load average {data['load_before']} before, {data['load_after']} "
-        f"after. `{data['command']}`: the first {data['count']} validation images (seed 0 split).",
+        f"after. `{data['command']}`: the first {data['count']} validation images "
+        f"(seed {data.get('seed', 0)} split, the model's own: never trained on).",
         "",
         f"Model accuracy on the original images: {100 * data['original_accuracy']:.2f} %.",
         "",
