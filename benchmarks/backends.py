@@ -38,11 +38,16 @@ CASES: tuple[tuple[str, str, str], ...] = (
     ("jax", "dense", "auto"),
     ("jax", "dense", "off"),
     ("torch", "dense", "auto"),
+    ("torch", "dense", "auto/1"),
     ("tensorflow", "conv", "off"),
     ("jax", "conv", "auto"),
     ("torch", "conv", "auto"),
+    ("torch", "conv", "auto/1"),
 )
+#: "/1": the same with OMP_NUM_THREADS=1. PyTorch's OpenMP pool (2 threads here) spins while it
+#: waits; on a shared, overloaded CPU its epochs took 4-25x longer than with one thread.
 JIT = {"on": True, "off": False, "auto": "auto"}
+BACKENDS_ORDER = ("tensorflow", "jax", "torch")
 
 
 # -- child: one case, in a process whose KERAS_BACKEND is already set --------------------------------
@@ -119,6 +124,9 @@ def run_case(model_name: str, jit: str, epochs: int) -> dict[str, Any]:
 # -- parent: every case in its own process, then the report ------------------------------------------
 def child(python: str, backend: str, model: str, jit: str, epochs: int) -> dict[str, Any]:
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    jit, _, threads = jit.partition("/")
+    if threads:
+        env["OMP_NUM_THREADS"] = threads
     load_before = [round(v, 2) for v in os.getloadavg()]
     started = time.perf_counter()
     result = subprocess.run(
@@ -129,6 +137,7 @@ def child(python: str, backend: str, model: str, jit: str, epochs: int) -> dict[
         return {"backend": backend, "model": model, "jit_compile": jit, "error": tail[0]}
     out = json.loads(result.stdout.strip().splitlines()[-1])
     out.update(python=python, load_before=load_before, process_s=round(time.perf_counter() - started, 1))
+    out["omp_threads"] = threads or None
     if out["backend"] != backend:
         out["error"] = f"ran on {out['backend']}, not {backend}"
     return out
@@ -162,10 +171,19 @@ def report(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
             )
             continue
         jit = f"{r['jit_compile']} ({'on' if r['resolved_jit'] else 'off'})"
+        if r.get("omp_threads"):
+            jit += f", OMP_NUM_THREADS={r['omp_threads']}"
         lines.append(
             f"| {r['backend']} | {r.get('version', '-')} | {r['model']} (batch {r['batch_size']}) | {jit} | "
             f"{r['first_epoch_s']} | {r['later_epoch_s']} | {r['val_accuracy'][-1]} | {r['device']} |"
         )
+    if "merged" in info:
+        merged = info["merged"]
+        lines += [
+            "",
+            f"Rows re-run on {merged['date']} (load average {merged['load_start']} -> {merged['load_end']}): "
+            f"`{merged['command']}`",
+        ]
     lines += ["", "GPU: not yet measured on a GPU (no GPU machine was available for this run)."]
     return "\n".join(lines)
 
@@ -183,7 +201,16 @@ def main() -> None:
     parser.add_argument("--epochs-dense", type=int, default=3)
     parser.add_argument("--epochs-conv", type=int, default=2)
     parser.add_argument("--python", action="append", default=[], metavar="BACKEND=PATH")
-    parser.add_argument("--only", default="", help="comma-separated backends to run (default: all)")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated backends or cases (torch:conv:auto/1) to run (default: all)",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other cases' rows of the last report (its machine line too)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("MODEL", "JIT", "EPOCHS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -191,7 +218,7 @@ def main() -> None:
         print(json.dumps(run_case(model, jit, int(epochs))))
         return
 
-    from _common import load_average, machine, write_report
+    from _common import RESULTS, load_average, machine, write_report
 
     pythons = {name: sys.executable for name in ("tensorflow", "jax", "torch")}
     pythons.update(dict(item.split("=", 1) for item in args.python))
@@ -202,7 +229,7 @@ def main() -> None:
     versions = {b: backend_version(p, b) for b, p in pythons.items() if has_backend(p, b)}
     rows = []
     for backend, model, jit in CASES:
-        if only and backend not in only:
+        if only and backend not in only and f"{backend}:{model}:{jit}" not in only:
             continue
         if backend not in versions:
             rows.append({"backend": backend, "model": model, "jit_compile": jit, "error": "not installed"})
@@ -214,6 +241,16 @@ def main() -> None:
         print(f"  {row.get('epoch_s', row.get('error'))}", flush=True)
         rows.append(row)
     info["load_end"] = load_average()
+    if args.merge and (RESULTS / "backends.json").exists():
+        last = json.loads((RESULTS / "backends.json").read_text())
+        ran = {(r["backend"], r["model"], r["jit_compile"], r.get("omp_threads")) for r in rows}
+        kept = [
+            r
+            for r in last["rows"]
+            if (r["backend"], r["model"], r["jit_compile"], r.get("omp_threads")) not in ran
+        ]
+        info = {**last["machine"], "merged": info}
+        rows = sorted(kept + rows, key=lambda r: (r["model"], BACKENDS_ORDER.index(r["backend"])))
     write_report("backends", report(rows, info), {"machine": info, "rows": rows})
 
 
