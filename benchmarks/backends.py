@@ -51,7 +51,7 @@ BACKENDS_ORDER = ("tensorflow", "jax", "torch")
 
 
 # -- child: one case, in a process whose KERAS_BACKEND is already set --------------------------------
-def run_case(model_name: str, jit: str, epochs: int) -> dict[str, Any]:
+def run_case(model_name: str, jit: str, epochs: int, mixed_precision: bool = False) -> dict[str, Any]:
     import keras
     import keras_tuner as kt
     import numpy as np
@@ -60,7 +60,7 @@ def run_case(model_name: str, jit: str, epochs: int) -> dict[str, Any]:
     from tuner_app import data as data_module
     from tuner_app.device import configure_device
 
-    device = configure_device()
+    device = configure_device(mixed_precision)
     mnist = data_module.load_mnist()
     splits = data_module.split_train_validation(mnist, 10_000, None, 0)
     x, y = splits.train.x, splits.train.y
@@ -118,11 +118,36 @@ def run_case(model_name: str, jit: str, epochs: int) -> dict[str, Any]:
         "val_accuracy": [round(float(v), 4) for v in history.history["val_accuracy"]],
         "parameters": int(np.sum([np.prod(w.shape) for w in model.weights])),
         "load_after": [round(v, 2) for v in os.getloadavg()],
+        "mixed_precision": keras.mixed_precision.global_policy().name,
+        "gpu_peak_mib": gpu_peak_mib(keras.backend.backend()) if device.gpu else None,
     }
 
 
+def gpu_peak_mib(backend: str) -> float | None:
+    """The training backend's peak GPU memory in this process (for the GPU run; None if unknown)."""
+    try:
+        if backend == "jax":
+            import jax
+
+            stats = jax.devices()[0].memory_stats() or {}
+            peak = stats.get("peak_bytes_in_use")
+        elif backend == "torch":
+            import torch
+
+            peak = torch.cuda.max_memory_allocated()
+        else:
+            import tensorflow as tf
+
+            peak = tf.config.experimental.get_memory_info("GPU:0")["peak"]
+    except Exception:  # a backend without the statistic: say unknown rather than fail the run
+        return None
+    return None if peak is None else round(peak / 2**20, 1)
+
+
 # -- parent: every case in its own process, then the report ------------------------------------------
-def child(python: str, backend: str, model: str, jit: str, epochs: int) -> dict[str, Any]:
+def child(
+    python: str, backend: str, model: str, jit: str, epochs: int, mixed: bool = False
+) -> dict[str, Any]:
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     jit, _, threads = jit.partition("/")
     if threads:
@@ -130,7 +155,10 @@ def child(python: str, backend: str, model: str, jit: str, epochs: int) -> dict[
     load_before = [round(v, 2) for v in os.getloadavg()]
     started = time.perf_counter()
     result = subprocess.run(
-        [python, __file__, "--child", model, jit, str(epochs)], capture_output=True, text=True, env=env
+        [python, __file__, "--child", model, jit, str(epochs), *(["--mixed-precision"] if mixed else [])],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     if result.returncode != 0:
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -175,7 +203,7 @@ def report(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
             jit += f", OMP_NUM_THREADS={r['omp_threads']}"
         lines.append(
             f"| {r['backend']} | {r.get('version', '-')} | {r['model']} (batch {r['batch_size']}) | {jit} | "
-            f"{r['first_epoch_s']} | {r['later_epoch_s']} | {r['val_accuracy'][-1]} | {r['device']} |"
+            f"{r['first_epoch_s']} | {r['later_epoch_s']} | {r['val_accuracy'][-1]} | {device_text(r)} |"
         )
     if "merged" in info:
         merged = info["merged"]
@@ -184,8 +212,27 @@ def report(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
             f"Rows re-run on {merged['date']} (load average {merged['load_start']} -> {merged['load_end']}): "
             f"`{merged['command']}`",
         ]
-    lines += ["", "GPU: not yet measured on a GPU (no GPU machine was available for this run)."]
+    if not any(str(r.get("device", "")).startswith("GPU") for r in rows):
+        lines += ["", "GPU: not yet measured on a GPU (no GPU machine was available for this run)."]
     return "\n".join(lines)
+
+
+def case_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What tells two rows of the report apart (a --merge replaces the rows it runs again)."""
+    return (
+        row["backend"], row["model"], row["jit_compile"], row.get("omp_threads"),
+        row.get("mixed_precision", "float32"), str(row.get("device", "")).startswith("GPU"),
+    )  # fmt: skip
+
+
+def device_text(row: dict[str, Any]) -> str:
+    """The device, plus the precision policy when not float32 and the GPU's peak memory when known."""
+    text = str(row["device"])
+    if row.get("mixed_precision", "float32") != "float32":
+        text += f", {row['mixed_precision']}"
+    if row.get("gpu_peak_mib") is not None:
+        text += f", peak {row['gpu_peak_mib']} MiB"
+    return text
 
 
 def backend_version(python: str, backend: str) -> str:
@@ -211,11 +258,16 @@ def main() -> None:
         action="store_true",
         help="keep the other cases' rows of the last report (its machine line too)",
     )
+    parser.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help="as the CLI's flag: float16 on a GPU, bfloat16 on a CPU",
+    )
     parser.add_argument("--child", nargs=3, metavar=("MODEL", "JIT", "EPOCHS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         model, jit, epochs = args.child
-        print(json.dumps(run_case(model, jit, int(epochs))))
+        print(json.dumps(run_case(model, jit, int(epochs), args.mixed_precision)))
         return
 
     from _common import RESULTS, load_average, machine, write_report
@@ -236,19 +288,15 @@ def main() -> None:
             continue
         epochs = args.epochs_dense if model == "dense" else args.epochs_conv
         print(f"{backend} {model} jit={jit} ...", flush=True)
-        row = child(pythons[backend], backend, model, jit, epochs)
+        row = child(pythons[backend], backend, model, jit, epochs, args.mixed_precision)
         row["version"] = versions[backend]
         print(f"  {row.get('epoch_s', row.get('error'))}", flush=True)
         rows.append(row)
     info["load_end"] = load_average()
     if args.merge and (RESULTS / "backends.json").exists():
         last = json.loads((RESULTS / "backends.json").read_text())
-        ran = {(r["backend"], r["model"], r["jit_compile"], r.get("omp_threads")) for r in rows}
-        kept = [
-            r
-            for r in last["rows"]
-            if (r["backend"], r["model"], r["jit_compile"], r.get("omp_threads")) not in ran
-        ]
+        ran = {case_key(r) for r in rows}
+        kept = [r for r in last["rows"] if case_key(r) not in ran]
         info = {**last["machine"], "merged": info}
         rows = sorted(kept + rows, key=lambda r: (r["model"], BACKENDS_ORDER.index(r["backend"])))
     write_report("backends", report(rows, info), {"machine": info, "rows": rows})

@@ -13,6 +13,7 @@ actually trained it even when the process was started some other way than with -
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 
@@ -85,6 +86,8 @@ def _tensorflow_aside() -> None:
     """
     from tuner_app.native_logs import native_stderr_silenced
 
+    if importlib.util.find_spec("tensorflow") is None:
+        return  # e.g. a GPU machine with only JAX or PyTorch: nothing to load or hide
     with native_stderr_silenced():
         import tensorflow as tf
 
