@@ -6,7 +6,8 @@ The search runs through the product's engine exactly as `python -m tuner_app.sea
 same defaults), with a time limit so the benchmark ends; the report says what was tried and how
 far it got. Writes benchmarks/results/search_FAMILY.{md,json}.
 
-Usage: python benchmarks/search_accuracy.py --family dense --epochs 30 --time-limit 15m
+Usage: python benchmarks/search_accuracy.py --family dense --epochs 30 --time-limit 15m [--report NAME]
+       python benchmarks/search_accuracy.py --family conv --epochs 20 --from-project DIR --report NAME
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main() -> None:
         type=Path,
         help="report on this finished project instead of searching (wall time: its log's)",
     )
+    parser.add_argument("--report", help="report name (default search_FAMILY)")
     args = parser.parse_args()
     executions = args.executions or (3 if args.family == "weight_decay" else 1)
     info = machine()
@@ -89,7 +91,7 @@ def report(args, executions: int, info: dict, summary: dict) -> None:
     print(
         f"{args.family}: {measured_on} {pct(achieved)} (target {pct(target, 1)}), {summary['wall_s']:.0f} s"
     )
-    write_report(f"search_{args.family}", markdown(data), data)
+    write_report(args.report or f"search_{args.family}", markdown(data), data)
 
 
 def markdown(data) -> str:
