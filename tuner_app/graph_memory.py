@@ -8,9 +8,10 @@ so neither `keras.backend.clear_session()` nor `gc.collect()` frees it: a long s
 from a surviving `one_step_on_data` FuncGraph to `ops._gradient_registry`.
 
 A finished trial's graphs are never traced again (each trial and replicate builds a new model), so
-the names registered while it ran can be dropped when it ends. Other backends need nothing: JAX and
-PyTorch keep no such registry (TensorFlow, loaded under them only to be seeded, traces nothing), so
-on them this is skipped, and said once in the log (`SKIPPED`).
+the names registered while it ran can be dropped when it ends. JAX and PyTorch have no such
+registry (TensorFlow, loaded under them only to be seeded, traces nothing), so on them this is
+skipped, and said once in the log (`SKIPPED`). Whether their memory grows over a long search has not
+been measured yet (benchmarks/memory_growth.py measured TensorFlow only).
 The registry is process-wide: a model traced by another thread during the trial (the window's
 in-process mode loading a model for the pad) loses its entries too, which matters only if something
 later differentiates through that model's custom gradients; nothing in this tool does.
