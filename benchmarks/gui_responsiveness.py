@@ -135,9 +135,9 @@ def run_search(app, window, meter, project: Path, args, during=None) -> tuple[di
     meter.start()
     started = time.monotonic()
     form.start_button.click()
-    if window.search_thread is None:
+    if window.search_runner is None:
         raise RuntimeError(f"search did not start: {form.visible_errors()}")
-    wait(app, lambda: window.search_thread is None, 1800, every=during)
+    wait(app, lambda: window.search_runner is None, 1800, every=during)
     meter.stop()
     return meter.summary(), time.monotonic() - started
 

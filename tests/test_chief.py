@@ -164,6 +164,34 @@ def test_a_late_report_on_a_trial_given_to_another_worker_is_refused(tmp_path):
     with pytest.raises(Refused):
         servicer.EndTrial(end, slow)
     assert oracle.ongoing_trials == {"taker": oracle.trials[trial_id]}, "a late end must not end it"
+    assert other_thread_gets_the_oracle(oracle), "a refused report must not leave the oracle's lock held"
+
+
+def other_thread_gets_the_oracle(oracle) -> bool:
+    """KerasTuner's @synchronized lock is reentrant per thread: only another thread can tell."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (oracle.running_workers(), done.set()), daemon=True).start()
+    return done.wait(5)
+
+
+def test_a_resumed_chief_keeps_a_running_trial_for_its_live_worker(tmp_path):
+    """KerasTuner's reload re-queues the trials that were running; a worker that outlived the chief's
+    restart (its heartbeat fresh) keeps its trial: another worker asking gets a new one."""
+    from tuner_app.distributed import HEARTBEAT_DIR
+
+    servicer, oracle, log = make_servicer(tmp_path, max_trials=3)
+    running = ask(servicer, "old").trial_id
+    oracle.save()
+    resumed, again, log = make_servicer(tmp_path, max_trials=3)
+    again.reload()
+    assert again.queued_trials() == [running]
+    (tmp_path / HEARTBEAT_DIR).mkdir(exist_ok=True)
+    (tmp_path / HEARTBEAT_DIR / "old.alive").touch()
+    resumed.clock.now = time.time()
+
+    assert ask(resumed, "new").trial_id != running, "kept for its live worker"
+    report(resumed, running, WorkerCall("old"))
+    assert again.ongoing_trials["old"].trial_id == running and log == [("reclaimed", running, "old")]
 
 
 def test_a_worker_that_outlived_a_chief_restart_keeps_its_trial(tmp_path):
@@ -266,5 +294,10 @@ def test_workers_are_told_apart_over_real_grpc_by_the_name_they_send(tmp_path, m
         with pytest.raises(ChiefLost, match="refused this worker's report"):
             clients["other"].update_trial(trial.trial_id, {"val_accuracy": 0.9})
         assert oracle.ongoing_trials == {"owner": oracle.trials[trial.trial_id]}
+        clients["owner"].confirm_running(trial.trial_id)  # the per-epoch check: still its trial
+        monkeypatch.setenv("KERASTUNER_TUNER_ID", "late")
+        late = ChiefClient(OracleClient(oracle), f"127.0.0.1:{port}", wait_s=10)
+        with pytest.raises(ChiefLost, match="refused this worker's report"):
+            late.confirm_running(trial.trial_id)
     finally:
         server.stop(grace=None)

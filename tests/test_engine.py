@@ -13,6 +13,7 @@ import pytest
 from tuner_app import data
 from tuner_app.config import SearchConfig
 from tuner_app.engine import BEST_MODEL_FILE, ProjectDirError, SearchEngine, SearchError
+from tuner_app.model_examination import read_examination
 from tuner_app.report import SUMMARY_JSON, TRIALS_CSV
 from tuner_app.results import read_results
 
@@ -59,6 +60,10 @@ def test_search_records_every_epoch_of_every_replicate(tmp_path, small_npz):
     assert test_reads == [["completed", "completed"]], "the test set is read once, after the search"
     # One rule for the best trial: the model tested is the one the log (table, summary) ranks first.
     assert snapshot.test["trial_id"] == snapshot.best(1)[0].trial_id
+    examined = read_examination(tmp_path / "project")  # written with the test evaluation
+    assert examined["trial_id"] == snapshot.test["trial_id"]
+    assert examined["test_size"] == snapshot.test["test_size"]
+    assert sum(map(sum, examined["confusion"])) == examined["test_size"]
 
     assert outcome.best_model_path == tmp_path / "project" / BEST_MODEL_FILE
     model = keras.models.load_model(outcome.best_model_path)  # plain Keras, no custom objects

@@ -27,7 +27,7 @@ from tuner_app.keras_tuner_seam import (
     release_synchronized_lock,
 )
 from tuner_app.oracles import ChiefMixin, LateReport
-from tuner_app.worker_client import IDENTITY_HEADER, PROJECT_HEADER, WORKER_HEADER
+from tuner_app.worker_client import IDENTITY_HEADER, PROJECT_HEADER, STILL_RUNNING_HEADER, WORKER_HEADER
 
 OrphanListener = Callable[[str, str], None]  # (trial_id, worker_id)
 
@@ -140,7 +140,7 @@ class ChiefServicer(OracleServicer):
         return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
     def _create_trial(self, request, context) -> Trial:
-        trial, waiting = self.oracle.trial_for(request.tuner_id, self.clock())
+        trial, waiting = self.oracle.trial_for(request.tuner_id, self.clock(), self.alive)
         if waiting:
             trial.status = TrialStatus.IDLE
         elif trial.status == TrialStatus.STOPPED:
@@ -168,7 +168,12 @@ class ChiefServicer(OracleServicer):
         return self._guarded(super().UpdateSpace, request, context)
 
     def GetTrial(self, request, context):
-        return self._guarded(super().GetTrial, request, context)
+        return self._guarded(self._get_trial, request, context)
+
+    def _get_trial(self, request, context):
+        if _header(context, STILL_RUNNING_HEADER):  # a worker's per-epoch check (ChiefClient)
+            self._heard_about(request.trial_id, context)
+        return super().GetTrial(request, context)
 
     def GetBestTrials(self, request, context):
         return self._guarded(super().GetBestTrials, request, context)
@@ -181,6 +186,7 @@ class ChiefServicer(OracleServicer):
         try:
             return handler(request, context)
         except LateReport as late:
+            release_synchronized_lock(self.oracle)  # (raised outside the oracle's lock: a safeguard)
             if context is None:
                 raise
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(late))
@@ -259,13 +265,19 @@ class ChiefServicer(OracleServicer):
 
     def _heard_about(self, trial_id: str, context) -> None:
         """A worker reported on `trial_id`: note it is alive; give back or refuse a re-queued trial."""
-        returned = self.oracle.heard_about(trial_id, _caller(context), self.clock(), self.timeout_s)
+        returned, refusal = self.oracle.heard_about(trial_id, _caller(context), self.clock(), self.timeout_s)
         if returned is not None:
             self.on_return(trial_id, returned)
+        if refusal is not None:
+            raise LateReport(refusal)
 
 
 def _caller(context) -> str | None:
     """The worker that made this call, from the header our ChiefClient adds (None without one)."""
+    return _header(context, WORKER_HEADER)
+
+
+def _header(context, name: str) -> str | None:
     if context is None:
         return None
-    return dict(context.invocation_metadata() or ()).get(WORKER_HEADER)
+    return dict(context.invocation_metadata() or ()).get(name)

@@ -15,7 +15,7 @@ from typing import Any
 import keras_tuner as kt
 
 from tuner_app.budget import Budget
-from tuner_app.events import Event
+from tuner_app.events import Event, SearchState
 
 
 def keras_tuner_prints_hidden(enabled: bool = True) -> contextlib.AbstractContextManager:
@@ -34,8 +34,9 @@ def serve_workers(
     identity: dict[str, Any],
     project_token: str | None,
     emit: Callable[..., None],
-) -> str:
-    """Serve the oracle to the workers; the reason the search ended."""
+) -> tuple[SearchState, str]:
+    """Serve the oracle to the workers; how the search ended and why. Trials orphaned by a lost
+    worker leave it stopped (a --resume with a worker finishes them), as does the user's Stop."""
     tuner.save()
 
     def orphaned(trial_id: str, worker_id: str) -> None:
@@ -63,8 +64,9 @@ def serve_workers(
             project_token=project_token,
         )
     if left:
-        return (
+        return SearchState.STOPPED, (
             f"trial(s) {', '.join(left)} orphaned by a lost worker and no worker left to re-run "
             "them; restart the chief with --resume and at least one worker to finish them"
         )
-    return budget.stop_reason(between_trials=False) or "all trials done"
+    state = SearchState.STOPPED if budget.cancelled.is_set() else SearchState.FINISHED
+    return state, budget.stop_reason(between_trials=False) or "all trials done"

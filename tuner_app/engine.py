@@ -216,7 +216,7 @@ class SearchEngine:
         state, reason = SearchState.FINISHED, "search space or trial budget exhausted"
         try:
             if config.role == "chief":
-                reason = self._serve_workers(tuner)
+                state, reason = self._serve_workers(tuner)
             else:
                 self.run_trials(tuner, splits)
         except StopSearch as stop:  # the user's Stop, or a budget (time, target, trials) spent
@@ -294,7 +294,7 @@ class SearchEngine:
                 verbose=0,
             )
 
-    def _serve_workers(self, tuner: kt.Tuner) -> str:
+    def _serve_workers(self, tuner: kt.Tuner) -> tuple[SearchState, str]:
         return serve_workers(
             tuner,
             address=self.config.oracle,

@@ -18,8 +18,10 @@ from typing import Any
 import keras_tuner as kt
 
 from tuner_app.data import Split
+from tuner_app.disk import as_disk_full
 from tuner_app.events import Event
 from tuner_app.files import unique_suffix
+from tuner_app.model_examination import write_examination
 from tuner_app.results import read_results
 
 BEST_MODEL_FILE = "best_model.keras"
@@ -43,7 +45,8 @@ def best_trial_id(project_dir: Path) -> str | None:
 def test_best_model(
     tuner: kt.Tuner, trial_id: str, test: Split, project_dir: Path, emit: Emit
 ) -> TestedModel:
-    """Load `trial_id`'s checkpoint, evaluate it once on `test`, save it, and log `test_evaluated`."""
+    """Load `trial_id`'s checkpoint, evaluate it once on `test`, save it, log `test_evaluated`, and
+    write its examination (tuner_app.model_examination) from the same predictions' test set."""
     trial = tuner.oracle.get_trial(trial_id)
     with warnings.catch_warnings():  # the checkpoint's optimizer state is not needed
         warnings.simplefilter("ignore", UserWarning)
@@ -60,6 +63,11 @@ def test_best_model(
         parameters=int(model.count_params()),
     )
     emit(Event.TEST_EVALUATED, **fields)
+    try:  # the confusion matrix and the misclassified digits, for the window's "Best model" view
+        write_examination(model, test, project_dir, trial_id=trial_id)
+    except Exception as exc:  # the window computes it on request; a full disk still ends the search
+        if as_disk_full(exc) is not None:
+            raise
     return TestedModel(path, test_acc, test_loss)
 
 

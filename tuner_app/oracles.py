@@ -58,28 +58,46 @@ class ChiefMixin:
         self.workers_seen = False
         self.stopping = False  # the chief's budget is spent: hand out no new trials
 
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        # KerasTuner's reload re-queues the trials that were running: remember whose they were, so a
+        # worker that outlived a chief restart gets its own trial back, and nobody else takes it
+        # while that worker is alive (tuner_app.chief decides who is).
+        self.lost_by.update({trial_id: worker for worker, trial_id in state["ongoing_trials"].items()})
+
     @kt.synchronized
-    def trial_for(self, worker: str, now: float) -> tuple[Trial, bool]:
+    def trial_for(self, worker: str, now: float, alive: Callable[[str], bool]) -> tuple[Trial, bool]:
         """The trial to hand `worker`, and whether it should wait (IDLE) rather than stop: once the
-        last trial is out, others may still lose one that then needs a taker."""
+        last trial is out, others may still lose one that then needs a taker. A queued trial whose
+        own worker is `alive` (it will report on it again) is kept for that worker."""
         self.workers_seen = True
         self.last_call[worker] = now
+        kept: list[str] = []
         if self.stopping:
             trial = Trial(self.get_space(), status=TrialStatus.STOPPED)
         else:
-            trial = self.create_trial(worker)
+            queue = retry_queue(self)
+            kept = [t for t in queue if self.lost_by.get(t) not in (None, worker) and alive(self.lost_by[t])]
+            queue[:] = [t for t in queue if t not in kept]
+            try:
+                trial = self.create_trial(worker)
+            finally:
+                queue[:0] = kept  # KerasTuner takes from the end: these wait at the front
         if trial.status != TrialStatus.STOPPED:
             return trial, False
-        waiting = not self.stopping and any(w != worker for w in self.ongoing_trials)
+        waiting = not self.stopping and (bool(kept) or any(w != worker for w in self.ongoing_trials))
         if not waiting:
             self.released.add(worker)
         return trial, waiting
 
     @kt.synchronized
-    def heard_about(self, trial_id: str, caller: str | None, now: float, timeout_s: float) -> str | None:
-        """A worker (`caller`, None without a call header) reported on `trial_id`: note it is alive,
-        give back its re-queued trial if nobody took it, or raise LateReport if another worker has.
-        Returns the worker the chief gave its trial back to, if it did."""
+    def heard_about(
+        self, trial_id: str, caller: str | None, now: float, timeout_s: float
+    ) -> tuple[str | None, str | None]:
+        """A worker (`caller`, None without a call header) reported on `trial_id`: note it is alive
+        and give back its re-queued trial if nobody took it. Returns (the worker the trial was given
+        back to, or None; why the report is refused because another worker runs the trial, or None).
+        Nothing here raises: an exception inside `@synchronized` would leave its lock held."""
         owner = next((w for w, t in self.ongoing_trials.items() if t.trial_id == trial_id), None)
         lost_by = self.lost_by.get(trial_id)
         claimant = caller or lost_by  # tests drive the servicer without a call header
@@ -97,13 +115,13 @@ class ChiefMixin:
             self.save()
         if caller is not None and caller != owner:
             taker = f"worker {owner}" if owner else "another worker"
-            raise LateReport(
+            return returned, (
                 f"trial {trial_id} was given to {taker} after worker {caller} was silent for "
                 f"{timeout_s:.0f} s (--worker-timeout), or it ended; this worker's run is dropped"
             )
         if owner is not None:
             self.last_call[owner] = now
-        return returned
+        return returned, None
 
     @kt.synchronized
     def requeue_lost(self, alive: Callable[[str], bool]) -> list[tuple[str, str]]:

@@ -178,7 +178,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "prune", "--prune",
         "stop a trial early at an epoch where its best validation accuracy is below the median of "
-        "finished trials' running averages (median stopping rule; random, bayesian, grid)", BUDGET, KEPT,
+        "finished trials' running averages (median stopping rule; random, bayesian, grid; part of the "
+        "search: its workers and resumes use it too)", BUDGET, ID,
         action="store_true",
     ),
     Setting(

@@ -157,6 +157,9 @@ class RecordingMixin:
             raise
 
     def on_epoch_end(self, trial, model, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        confirm_running = getattr(self.oracle, "confirm_running", None)  # a worker's ChiefClient
+        if confirm_running is not None:  # before this epoch's checkpoint (KerasTuner saves it after)
+            confirm_running(trial.trial_id)
         super().on_epoch_end(trial, model, epoch, logs=logs)
         metrics = {k: float(v) for k, v in (logs or {}).items() if _is_number(v)}
         self._emit(

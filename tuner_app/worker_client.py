@@ -27,6 +27,8 @@ IDENTITY_HEADER = "tuner-app-identity"
 #: Call header with the token the chief wrote into PROJECT/search.lock, as this worker reads it from
 #: its own --project-dir: equal only when both see the same folder.
 PROJECT_HEADER = "tuner-app-project"
+#: Call header of a worker's per-epoch question "do I still run this trial?" (a GetTrial call).
+STILL_RUNNING_HEADER = "tuner-app-still-running"
 
 
 class ChiefLost(FatalError):
@@ -77,6 +79,15 @@ class ChiefClient(OracleClient):
 
     def get_best_trials(self, num_trials=1):
         return self._call(super().get_best_trials, num_trials)
+
+    def confirm_running(self, trial_id: str) -> None:
+        """Ask the chief whether this worker still runs `trial_id`, which also tells it this worker is
+        alive. ChiefLost if the chief gave the trial to another worker meanwhile (this one was silent
+        too long): the tuner asks after each epoch, before KerasTuner's checkpoint of that epoch, so a
+        dropped run never overwrites the other worker's checkpoint."""
+        request = protos.get_service().GetTrialRequest(trial_id=trial_id)
+        metadata = ((STILL_RUNNING_HEADER, "1"),)
+        self._call(self.stub.GetTrial, request, metadata=metadata, timeout=self.wait_s)
 
 
 class _NameEveryCall(grpc.UnaryUnaryClientInterceptor):

@@ -60,7 +60,7 @@ def main(project: Path) -> int:
         form.subset.setText("2000")
         form.project.setText(str(project))
         form.start_button.click()
-        if window().search_thread is None:
+        if window().search_runner is None:
             print(f"search did not start: {form.visible_errors()}", flush=True)
             qt_app.exit(3)
             return

@@ -69,9 +69,9 @@ def window(qtbot):
     qtbot.addWidget(win)
     win.show()
     yield win
-    if win.search_thread is not None:
-        win.search_thread.cancel()
-        win.search_thread.wait()
+    if win.search_runner is not None:
+        win.search_runner.cancel()
+        win.search_runner.wait()
     if win.probe is not None:
         win.probe.wait()
     for loader in list(win.model_loaders):

@@ -102,7 +102,7 @@ def test_a_failed_start_keeps_the_open_project(window, qtbot, cli_project: Path,
     rows = window.table_model.rowCount()
     config = SearchConfig(max_trials=1, epochs=1, subset=5, project_dir=tmp_path / "tiny").validated()
     window.start_search(config)
-    qtbot.waitUntil(lambda: window.search_thread is None, timeout=120_000)
+    qtbot.waitUntil(lambda: window.search_runner is None, timeout=120_000)
     assert len(dialogs) == 1 and dialogs[0][0] == "Search failed" and "Traceback" not in dialogs[0][1]
     qtbot.waitUntil(lambda: window.table_model.rowCount() == rows, timeout=5000)
     assert window.follower.project_dir == cli_project

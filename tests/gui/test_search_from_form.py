@@ -21,13 +21,13 @@ def start(window, project: Path, trials: int, epochs: int) -> None:
     form.project.setText(str(project))
     form.start_button.click()
     assert form.visible_errors() == {}
-    assert window.search_thread is not None and not form.start_button.isEnabled()
+    assert window.search_runner is not None and not form.start_button.isEnabled()
 
 
 def test_search_from_the_form_fills_table_and_curves(window, qtbot, tmp_path: Path, dialogs) -> None:
     project = tmp_path / "gui-search"
     start(window, project, trials=2, epochs=1)
-    qtbot.waitUntil(lambda: window.search_thread is None, timeout=180_000)
+    qtbot.waitUntil(lambda: window.search_runner is None, timeout=180_000)
     assert dialogs == []
     qtbot.waitUntil(lambda: window.snapshot is not None and window.snapshot.state == "finished", timeout=5000)
     assert window.table_model.rowCount() == 2
@@ -51,7 +51,7 @@ def test_stop_keeps_finished_trials(window, qtbot, tmp_path: Path, dialogs, monk
         timeout=120_000,
     )
     window.form.stop_button.click()
-    qtbot.waitUntil(lambda: window.search_thread is None, timeout=120_000)
+    qtbot.waitUntil(lambda: window.search_runner is None, timeout=120_000)
     assert dialogs == []
     snapshot = read_results(project)
     assert snapshot.state == "stopped" and "user" in (snapshot.reason or "")
@@ -66,7 +66,7 @@ def test_engine_errors_become_a_dialog(window, qtbot, tmp_path: Path, dialogs) -
     form = window.form  # the form refuses subset 5 itself (tests/gui/test_form.py): bypass it
     config = SearchConfig(max_trials=1, epochs=1, subset=5, project_dir=tmp_path / "tiny").validated()
     window.start_search(config)
-    qtbot.waitUntil(lambda: window.search_thread is None, timeout=120_000)
+    qtbot.waitUntil(lambda: window.search_runner is None, timeout=120_000)
     assert len(dialogs) == 1
     title, message = dialogs[0]
     assert title == "Search failed" and "--subset 5" in message and "Traceback" not in message

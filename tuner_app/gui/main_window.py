@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("tuner_app — KerasTuner on MNIST")
         self.snapshot: SearchSnapshot | None = None
-        self.search_thread: SearchThread | SearchProcess | None = None
+        self.search_runner: SearchThread | SearchProcess | None = None
         self._selection: list[str] = []
         self._plot_keys: dict[PlotCanvas, Any] = {}
         self._model_from_user = False
@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
 
     def open_project(self, folder: str | Path) -> bool:
         """Show a finished project or follow one still being written; a dialog if unreadable."""
-        if self.search_thread is not None:
+        if self.search_runner is not None:
             dialogs.show_error(
                 self, "Search running", "Stop the running search before opening another project."
             )
@@ -323,29 +323,29 @@ class MainWindow(QMainWindow):
 
     # -- search --------------------------------------------------------------------------------
     def start_search(self, config: SearchConfig) -> None:
-        if self.search_thread is not None:
+        if self.search_runner is not None:
             return
         self._before_start = self.follower_folder()  # shown again if this start fails
-        self.search_thread = make_runner(config, self)
-        self.search_thread.failed.connect(self._search_failed)
-        self.search_thread.finished.connect(self._search_ended)
+        self.search_runner = make_runner(config, self)
+        self.search_runner.failed.connect(self._search_failed)
+        self.search_runner.finished.connect(self._search_ended)
         self.form.set_running(True)
         self.start_action.setEnabled(False)
         self.stop_action.setEnabled(True)
         self._follow(Path(config.project_dir))
         self.state_label.setText("Starting search: loading TensorFlow and MNIST…")
-        self.search_thread.start()
+        self.search_runner.start()
 
     def stop_search(self) -> None:
-        if self.search_thread is not None:
-            self.search_thread.cancel()
+        if self.search_runner is not None:
+            self.search_runner.cancel()
             self.state_label.setText("Stopping after the current epoch (finished trials are kept)…")
 
     def _search_failed(self, title: str, message: str) -> None:
         dialogs.show_error(self, title, message)
 
     def _search_ended(self) -> None:
-        runner, self.search_thread = self.search_thread, None
+        runner, self.search_runner = self.search_runner, None
         if runner is not None:
             runner.wait(5000)  # a QThread emits `finished` just before it ends: let it end
         self.form.set_running(False)
@@ -493,7 +493,7 @@ class MainWindow(QMainWindow):
         return self.follower.version
 
     def _update_status(self) -> None:
-        if self.search_thread is not None and self.snapshot is None:
+        if self.search_runner is not None and self.snapshot is None:
             return  # keep "Starting search…" until the first event
         snapshot = self.snapshot
         self.state_label.setText(status_text(snapshot))
@@ -561,11 +561,11 @@ class MainWindow(QMainWindow):
         Why not wait here: an epoch can take minutes, and a window blocked in closeEvent neither
         repaints nor says what it is waiting for.
         """
-        if self.search_thread is not None:
+        if self.search_runner is not None:
             event.ignore()
             if not self._closing:
                 self._closing = True
-                self.search_thread.cancel()
+                self.search_runner.cancel()
             self.form.setEnabled(False)
             self.start_action.setEnabled(False)
             self.stop_action.setEnabled(False)
@@ -586,7 +586,7 @@ class MainWindow(QMainWindow):
         self.follower.stop()
         self._clock.stop()
         self._plot_timer.stop()
-        runner = self.search_thread
+        runner = self.search_runner
         if runner is not None:
             runner.cancel()
             runner.wait()
