@@ -31,6 +31,8 @@ FLAG_FIELDS = {
     "--data": "data_path",
     "--max-failures": "max_failures",
     "--max-retries": "max_retries",
+    "--prune": "prune",
+    "--backend": "backend",
     "Unknown family": "family",
     "Unknown tuner": "tuner",
     "Unknown space": "space",

@@ -125,3 +125,26 @@ def test_search_again_like_this_is_one_click(qtbot, cli_project: Path) -> None:
     assert not config.resume and config.project_dir.parent == new_project_dir("d", "r").parent
     assert (config.family, config.epochs, config.subset, config.max_trials) == ("dense", 2, 3000, 2)
     assert form.start_button.text() == "Start"
+
+
+def test_pruning_and_backend_are_form_fields_checked_by_the_core(qtbot, tmp_path: Path) -> None:
+    form = LaunchForm()
+    qtbot.addWidget(form)
+    form.project.setText(str(tmp_path / "p"))
+    form.tuner.setCurrentText("hyperband")
+    form.max_trials.setText("")  # (hyperband counts its own trials)
+    form.prune.setChecked(True)
+    assert form.build_config() is None
+    assert "Hyperband already stops trials early" in form.errors["prune"].text()
+    assert "--prune" not in form.errors["prune"].text(), "the form's words, not the flag"
+
+    form.tuner.setCurrentText("random")
+    form.max_trials.setText("3")
+    form.backend.setCurrentText("tensorflow")
+    config = form.build_config()
+    assert config is not None and config.prune and config.backend == "tensorflow"
+
+    again = LaunchForm()
+    qtbot.addWidget(again)
+    again.fill({"family": "conv", "prune": True, "backend": "tensorflow"}, tmp_path / "p")
+    assert again.prune.isChecked() and again.backend.currentText() == "tensorflow"

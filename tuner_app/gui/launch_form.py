@@ -26,10 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from search_spaces import FAMILIES, SPACES, canonical_space
+from tuner_app.backend import BACKENDS, requested_backend
 from tuner_app.config import TUNERS, ConfigError, SearchConfig, parse_duration
 from tuner_app.launch_checks import launch_problems
 
-FIELDS = ("family", "tuner", "space", "max_trials", "epochs", "executions", "time_limit", "subset", "project")
+FIELDS = (
+    "family", "tuner", "space", "max_trials", "epochs", "executions", "time_limit", "subset", "backend",
+    "prune", "project",
+)  # fmt: skip
 LABELS = {
     "family": "Family",
     "tuner": "Tuner",
@@ -39,8 +43,11 @@ LABELS = {
     "executions": "Replicates",
     "time_limit": "Time limit",
     "subset": "Data subset",
+    "backend": "Keras backend",
+    "prune": "Pruning",
     "project": "Project folder",
 }
+PRUNE_LABEL = "stop hopeless trials early (median rule)"
 RESUME_LABEL = "resume the search in this folder"
 #: SearchConfig field -> the form field its message is shown next to (settings the form has no
 #: field for, such as the validation size, belong to the data subset or the folder).
@@ -62,6 +69,8 @@ _FLAG_WORDS = (
     ("--subset", "Data subset"),
     ("--time-limit", "Time limit"),
     ("--resume", f"“{RESUME_LABEL}”"),
+    ("--prune", "Pruning"),
+    ("--backend", "Keras backend"),
 )
 WINDOW_PROJECT_ROOT = Path.home() / "tuner_app-projects"
 
@@ -99,6 +108,15 @@ class LaunchForm(QWidget):
         self.time_limit.setPlaceholderText("none, or e.g. 8h, 1h30m, 90m")
         self.subset = QLineEdit()
         self.subset.setPlaceholderText("all 60,000 images")
+        self.backend = QComboBox()
+        self.backend.addItems(list(BACKENDS))
+        self.backend.setCurrentText(requested_backend())
+        self.backend.setToolTip("TensorFlow, JAX or PyTorch run the same models; see the README's Backends")
+        self.prune = QCheckBox(PRUNE_LABEL)
+        self.prune.setToolTip(
+            "Random, Bayesian and grid searches: a trial whose best validation accuracy after an epoch is "
+            "below the median of finished trials' running averages stops there (--prune)"
+        )
         self.project = QLineEdit()
         self.project.setPlaceholderText(f"empty: a new folder in {WINDOW_PROJECT_ROOT}")
         self.resume = QCheckBox(RESUME_LABEL)
@@ -118,6 +136,8 @@ class LaunchForm(QWidget):
             ("executions", self.executions),
             ("time_limit", self.time_limit),
             ("subset", self.subset),
+            ("backend", self.backend),
+            ("prune", self.prune),
             ("project", self._row(self.project, browse)),
         ):
             label = LABELS[name]
@@ -219,6 +239,8 @@ class LaunchForm(QWidget):
             family=family,
             tuner=tuner,
             space=self.space.currentText(),
+            backend=self.backend.currentText(),
+            prune=self.prune.isChecked(),
             project_dir=Path(project).expanduser() if project else new_project_dir(family, tuner),
             resume=self.resume.isChecked(),
             **values,
@@ -236,7 +258,7 @@ class LaunchForm(QWidget):
     def fill(self, settings: Mapping[str, Any], project_dir: Path | None = None) -> None:
         """Show a project's recorded settings, so "search again like this" or "resume" is one click."""
         self.clear_errors()
-        for name in ("family", "tuner", "space"):
+        for name in ("family", "tuner", "space", "backend"):
             value = settings.get(name)
             if name == "space" and isinstance(value, str):
                 value = canonical_space(value)  # an older log's "seed" is "notebook" now
@@ -246,6 +268,7 @@ class LaunchForm(QWidget):
         for name in ("max_trials", "epochs", "executions", "subset"):
             value = settings.get(name)
             getattr(self, name).setText("" if value is None else str(value))
+        self.prune.setChecked(bool(settings.get("prune")))
         limit = settings.get("time_limit_s")
         self.time_limit.setText("" if not limit else format_limit(float(limit)))
         if project_dir is not None:
