@@ -301,3 +301,11 @@ def test_workers_are_told_apart_over_real_grpc_by_the_name_they_send(tmp_path, m
             late.confirm_running(trial.trial_id)
     finally:
         server.stop(grace=None)
+
+
+def test_a_worker_that_finds_no_chief_is_told_when_the_search_has_already_ended(finished_project, tmp_path):
+    from tuner_app.worker_role import search_ended_note
+
+    note = search_ended_note(finished_project)
+    assert f"the search in {finished_project} has ended: finished" in note and "--resume" in note
+    assert search_ended_note(tmp_path) == "", "no log yet: nothing to add"

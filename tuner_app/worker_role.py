@@ -16,9 +16,10 @@ from tuner_app.budget import Budget
 from tuner_app.config import SearchConfig
 from tuner_app.data import TrainValidation
 from tuner_app.device import Device
-from tuner_app.distributed import CHIEF_WAIT_S, Heartbeat, wait_for_chief
+from tuner_app.distributed import CHIEF_WAIT_S, DistributedError, Heartbeat, wait_for_chief
 from tuner_app.events import Event, SearchState
 from tuner_app.project_lock import read_holder
+from tuner_app.results import read_results
 from tuner_app.search_errors import SearchError
 from tuner_app.tuners import StopSearch, format_exception
 
@@ -46,8 +47,11 @@ class WorkerOutcome:
 def run_worker(engine: WorkerSide, device: Device, splits: TrainValidation) -> WorkerOutcome:
     """Wait for the chief, register, then run its trials until it says stop (or is lost)."""
     config = engine.config
-    if not wait_for_chief(config.oracle, CHIEF_WAIT_S, should_stop=engine.budget.cancelled.is_set):
-        return WorkerOutcome(SearchState.STOPPED, "stopped by the user while waiting for the chief")
+    try:
+        if not wait_for_chief(config.oracle, CHIEF_WAIT_S, should_stop=engine.budget.cancelled.is_set):
+            return WorkerOutcome(SearchState.STOPPED, "stopped by the user while waiting for the chief")
+    except DistributedError as exc:
+        raise DistributedError(f"{exc}{search_ended_note(engine.project_dir)}") from None
     from tuner_app.worker_client import (  # gRPC: workers only
         ChiefClient,
         ChiefLost,
@@ -69,10 +73,25 @@ def run_worker(engine: WorkerSide, device: Device, splits: TrainValidation) -> W
         except StopSearch as stop:
             state, reason = SearchState.STOPPED, stop.reason
         except ChiefLost as lost:
-            state, reason = SearchState.FAILED, str(lost)
+            state, reason = SearchState.FAILED, f"{lost}{search_ended_note(engine.project_dir)}"
         except Exception as exc:
             state, reason = SearchState.FAILED, format_exception(exc)
         engine.emit(Event.WORKER_FINISHED, state=state, reason=reason)
     if state is SearchState.FAILED:
         raise SearchError(f"The worker failed: {reason}.")
     return WorkerOutcome(state, reason)
+
+
+def search_ended_note(project_dir: Path) -> str:
+    """ " (the search in DIR has ended: ...)" when the chief's log says its last run ended, else "":
+    a worker that finds no chief after the search finished has nothing to resume."""
+    try:
+        snapshot = read_results(project_dir)
+    except (OSError, ValueError):
+        return ""
+    if not snapshot.state.over:
+        return ""
+    return (
+        f" (the search in {project_dir} has ended: {snapshot.state}, {snapshot.reason or 'no reason given'}; "
+        "a worker is only needed again if the chief is restarted with --resume)"
+    )
