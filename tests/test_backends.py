@@ -239,5 +239,27 @@ def test_a_conv_start_point_trained_on_another_backend_classifies_on_tensorflow(
     assert (on_tensorflow.argmax(axis=1) == mnist.y_test[:200]).mean() > 0.3  # one epoch on 1,200
 
 
+JAX_CACHES = """
+import jax
+from tuner_app.graph_memory import TrialGraphs
+step = jax.jit(lambda x: x * 2.0)
+step(1.0)
+assert step._cache_size() == 1, step._cache_size()
+graphs = TrialGraphs()
+graphs.mark()
+assert graphs.release() == 0
+assert step._cache_size() == 0, "a finished trial's compiled functions are still cached"
+print("released")
+"""
+
+
+def test_a_finished_jax_trial_leaves_no_compiled_functions_behind():
+    needs("jax")
+    result = subprocess.run(
+        [sys.executable, "-c", JAX_CACHES], capture_output=True, text=True, timeout=300, env=child_env("jax")
+    )
+    assert result.returncode == 0 and "released" in result.stdout, result.stdout + result.stderr
+
+
 def test_backends_named_for_ci_are_known():
     assert sorted(REQUIRED - set(BACKENDS)) == []
