@@ -72,3 +72,20 @@ def test_notebook_space_keeps_its_old_name_seed():
     assert differences({"space": "seed"}, {"space": "full"}) == ['space: recorded "notebook", now "full"']
     with pytest.raises(ConfigError, match="Unknown space 'sed'"):
         SearchConfig(space="sed").validated()
+
+
+def test_first_trial_file_is_checked_with_a_message(tmp_path):
+    good = tmp_path / "first.json"
+    good.write_text('{"num_layers": 2, "units_0": 64}')
+    assert SearchConfig(first_trial=good).validated().first_trial == good
+    with pytest.raises(ConfigError, match="needs --tuner random or bayesian"):
+        SearchConfig(first_trial=good, tuner="grid").validated()
+    with pytest.raises(ConfigError, match="cannot read it"):
+        SearchConfig(first_trial=tmp_path / "missing.json").validated()
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="must hold a JSON object"):
+        SearchConfig(first_trial=bad).validated()
+    bad.write_text("{units")
+    with pytest.raises(ConfigError, match="is not JSON"):
+        SearchConfig(first_trial=bad).validated()

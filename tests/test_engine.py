@@ -264,3 +264,20 @@ def test_stop_ends_the_running_epoch_within_a_few_batches(tmp_path, small_npz):
     (trial,) = read_results(cfg.project_dir).trials
     assert trial.status == "interrupted"
     assert trial.epochs_done == 0  # the cut epoch's partial metrics are not recorded as an epoch
+
+
+@pytest.mark.slow
+def test_a_first_trial_file_is_the_first_trial_then_the_start_point(tmp_path, small_npz):
+    """The window's "new search from this trial": --first-trial goes before the family's start point."""
+    import json
+
+    from search_spaces.dense import DenseHyperModel
+
+    first = {"num_layers": 1, "units_0": 48, "activation": "tanh"}
+    path = tmp_path / "first.json"
+    path.write_text(json.dumps(first))
+    cfg = config(tmp_path, small_npz, max_trials=2, epochs=1, subset=600, first_trial=path)
+    SearchEngine(cfg).run()
+    one, two = sorted(read_results(cfg.project_dir).trials, key=lambda t: t.started_at)
+    assert {k: one.hyperparameters.get(k) for k in first} == first
+    assert {k: two.hyperparameters.get(k) for k in DenseHyperModel.START} == DenseHyperModel.START

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import re
@@ -84,6 +85,8 @@ class SearchConfig:
     worker_timeout_s: float = 60.0
     start_point: bool = True
     prune: bool = False
+    #: A JSON file of hyperparameters the search tries first (the window's "rerun this trial").
+    first_trial: Path | None = None
     #: Keras backend (tensorflow, jax, torch); None: KERAS_BACKEND, else tensorflow (filled by validated()).
     backend: str | None = None
 
@@ -159,6 +162,8 @@ class SearchConfig:
             raise ConfigError(f"--target {self.target} must be a validation accuracy in (0, 1], e.g. 0.99.")
         if self.tuner in ("random", "bayesian") and self.max_trials is None:
             raise ConfigError(f"The {self.tuner} tuner needs --max-trials.")
+        if self.first_trial is not None:
+            first_trial_values(self.first_trial, self.tuner)  # raises ConfigError naming the problem
         from tuner_app.input_checks import data_file_problem, project_dir_problem
 
         problem = data_file_problem(self.data_path) if self.data_path is not None else None
@@ -175,7 +180,7 @@ class SearchConfig:
 
     def to_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
-        for key in ("project_dir", "data_path"):
+        for key in PATH_FIELDS:
             out[key] = str(out[key]) if out[key] is not None else None
         return out
 
@@ -183,10 +188,31 @@ class SearchConfig:
     def from_json(cls, data: dict[str, Any]) -> SearchConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("project_dir", "data_path"):
+        for key in PATH_FIELDS:
             if values.get(key) is not None:
                 values[key] = Path(values[key])
         return cls(**values)
+
+
+PATH_FIELDS = ("project_dir", "data_path", "first_trial")
+
+
+def first_trial_values(path: Path, tuner: str) -> dict[str, Any]:
+    """The hyperparameters in `path` (a JSON object, e.g. the window's "Copy configuration"), or
+    ConfigError saying what is wrong. Only random and Bayesian searches take a first trial."""
+    if tuner not in ("random", "bayesian"):
+        raise ConfigError(f"--first-trial needs --tuner random or bayesian, not {tuner}.")
+    try:
+        values = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ConfigError(f"--first-trial {path}: cannot read it ({exc.strerror}).") from None
+    except ValueError as exc:
+        raise ConfigError(
+            f"--first-trial {path} is not JSON ({exc}); give a JSON object of hyperparameters."
+        ) from None
+    if not isinstance(values, dict) or not all(isinstance(k, str) for k in values):
+        raise ConfigError(f"--first-trial {path} must hold a JSON object of hyperparameter names and values.")
+    return values
 
 
 def _is_whole(value: Any) -> bool:

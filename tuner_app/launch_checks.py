@@ -33,6 +33,7 @@ FLAG_FIELDS = {
     "--max-retries": "max_retries",
     "--prune": "prune",
     "--backend": "backend",
+    "--first-trial": "first_trial",
     "Unknown family": "family",
     "Unknown tuner": "tuner",
     "Unknown space": "space",

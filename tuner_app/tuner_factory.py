@@ -15,7 +15,7 @@ import keras_tuner as kt
 
 from search_spaces import make_hypermodel
 from tuner_app.budget import Budget
-from tuner_app.config import SearchConfig
+from tuner_app.config import SearchConfig, first_trial_values
 from tuner_app.device import Device
 from tuner_app.input_checks import misshapen_state_files
 from tuner_app.oracles import make_oracle
@@ -101,14 +101,15 @@ def build_tuner(
 
 
 def starting_points(hypermodel: kt.HyperModel, config: SearchConfig) -> list[Mapping[str, Any]]:
-    """The known points a search tries first: the family's (`starting_points(epochs)`, START first),
-    or a hypermodel's own `START`; none with --no-start-point."""
+    """The known points a search tries first: the user's `--first-trial`, then the family's
+    (`starting_points(epochs)`, START first) or a hypermodel's own `START` (none with --no-start-point)."""
+    first = [first_trial_values(config.first_trial, config.tuner)] if config.first_trial else []
     if not config.start_point:
-        return []
+        return first
     if callable(getattr(hypermodel, "starting_points", None)):
-        return list(hypermodel.starting_points(config.epochs))
+        return first + list(hypermodel.starting_points(config.epochs))
     start = getattr(hypermodel, "START", None)
-    return [start] if start else []
+    return first + ([start] if start else [])
 
 
 def damaged_json_files(folder: Path) -> list[Path]:

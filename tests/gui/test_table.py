@@ -46,3 +46,26 @@ def test_menu_copies_the_configuration(window, cli_project: Path) -> None:
     actions = {a.text(): a for a in menu.actions()}
     actions["Copy configuration (JSON)"].trigger()
     assert json.loads(QGuiApplication.clipboard().text()) == trial.user_hyperparameters()
+
+
+def test_menu_starts_a_new_search_from_a_trials_configuration(window, cli_project: Path) -> None:
+    """Rerun a trial: the form holds the project's settings, a new folder, and the trial's configuration
+    as the new search's first trial (passed to the search as --first-trial)."""
+    from tuner_app.settings import config_to_argv
+
+    window.open_project(cli_project)
+    trial = read_results(cli_project).trials[0]
+    actions = {a.text(): a for a in window.trial_menu(trial).actions()}
+    actions[f"New search starting from trial {trial.trial_id}'s configuration"].trigger()
+    form = window.form
+    assert not form.resume.isChecked() and form.project.text() == ""
+    assert (
+        form.first_trial_row.isVisibleTo(form) and f"trial {trial.trial_id}" in form.first_trial_label.text()
+    )
+    config = form.build_config()
+    assert config is not None and config.first_trial is not None
+    assert json.loads(config.first_trial.read_text()) == trial.user_hyperparameters()
+    assert "--first-trial" in config_to_argv(config), "the child process gets it"
+    assert config.project_dir != cli_project
+    form.set_first_trial(None)
+    assert form.build_config().first_trial is None

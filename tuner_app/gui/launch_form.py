@@ -6,6 +6,9 @@ same values with the same messages; the form only decides next to which field a 
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,6 +59,7 @@ _FIELD_OF_SETTING = {
     "project_dir": "project",
     "validation_size": "subset",
     "data_path": "subset",
+    "first_trial": "tuner",
 }
 #: The core's messages name CLI flags; the form names its own fields (longest first).
 _FLAG_WORDS = (
@@ -71,6 +75,8 @@ _FLAG_WORDS = (
     ("--resume", f"“{RESUME_LABEL}”"),
     ("--prune", "Pruning"),
     ("--backend", "Keras backend"),
+    ("--first-trial", "A first trial"),
+    ("--tuner", "Tuner"),
 )
 WINDOW_PROJECT_ROOT = Path.home() / "tuner_app-projects"
 
@@ -156,6 +162,15 @@ class LaunchForm(QWidget):
             holder.setLayout(column)
             form.addRow(label, holder)
         form.addRow("", self.resume)
+        self.first_trial: dict[str, Any] | None = None  # hyperparameters the next search tries first
+        self.first_trial_label = QLabel()
+        self.first_trial_label.setWordWrap(True)
+        clear_first = QPushButton("Don't")
+        clear_first.setToolTip("Start without this first trial")
+        clear_first.clicked.connect(lambda: self.set_first_trial(None))
+        self.first_trial_row = self._row(self.first_trial_label, clear_first)
+        self.first_trial_row.hide()
+        form.addRow(self.first_trial_row)
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
@@ -209,6 +224,9 @@ class LaunchForm(QWidget):
     def visible_errors(self) -> dict[str, str]:
         return {name: label.text() for name, label in self.errors.items() if label.text()}
 
+    def _first_trial_file(self) -> Path | None:
+        return _write_first_trial(self.first_trial) if self.first_trial else None
+
     def build_config(self) -> SearchConfig | None:
         """The validated config, or None after showing every problem next to its field at once:
         numbers that do not parse, then every rule of the core (tuner_app.launch_checks: each
@@ -236,6 +254,7 @@ class LaunchForm(QWidget):
         project = self.project.text().strip()
         family, tuner = self.family.currentText(), self.tuner.currentText()
         config = SearchConfig(
+            first_trial=self._first_trial_file(),
             family=family,
             tuner=tuner,
             space=self.space.currentText(),
@@ -277,10 +296,34 @@ class LaunchForm(QWidget):
             self.start_button.setText("Start (resume this project)")
             self.again_button.show()
 
+    def set_first_trial(self, values: Mapping[str, Any] | None, name: str = "") -> None:
+        """Make `values` the next search's first trial (shown above Start), or none."""
+        self.first_trial = dict(values) if values else None
+        self.first_trial_label.setText(f"First trial: {name or 'the chosen'} configuration, then the search")
+        self.first_trial_row.setVisible(self.first_trial is not None)
+
+    def start_from(self, settings: Mapping[str, Any], values: Mapping[str, Any], name: str) -> None:
+        """A new search like the one recorded in `settings`, in a new folder, trying `values` first."""
+        self.fill(settings)
+        self.resume.setChecked(False)
+        self.project.clear()
+        if self.tuner.currentText() not in ("random", "bayesian"):
+            self.tuner.setCurrentText("random")  # only they take a first trial
+        self.set_first_trial(values, name)
+
     def submit(self) -> None:
         config = self.build_config()
         if config is not None:
             self.start_requested.emit(config)
+            self.set_first_trial(None)  # tried once; a later Start is a plain search again
+
+
+def _write_first_trial(values: Mapping[str, Any]) -> Path:
+    """The first trial's hyperparameters as a JSON file the search's child process reads."""
+    handle, name = tempfile.mkstemp(prefix="tuner_app-first-trial-", suffix=".json")
+    with os.fdopen(handle, "w") as file:
+        json.dump(dict(values), file)
+    return Path(name)
 
 
 def format_limit(seconds: float) -> str:

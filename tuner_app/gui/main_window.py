@@ -427,10 +427,19 @@ class MainWindow(QMainWindow):
             and has_checkpoint(self.snapshot.project_dir, trial.trial_id)
         )
         pad.triggered.connect(lambda: self.open_trial_model(trial.trial_id))
+        again = menu.addAction(f"New search starting from {trial_label(trial.trial_id)}'s configuration")
+        again.setEnabled(self.snapshot is not None and bool(trial.hyperparameters))
+        again.triggered.connect(lambda: self.start_from_trial(trial))
         best = menu.addAction("Use the project's best model on the pad")
         best.setEnabled(self.snapshot is not None and self.snapshot.best_model_path is not None)
         best.triggered.connect(self.use_best_model)
         return menu
+
+    def start_from_trial(self, trial) -> None:
+        """Fill the form for a new search like this project's that tries `trial`'s configuration first."""
+        settings = self.snapshot.config if self.snapshot is not None else {}
+        self.form.start_from(settings, trial.user_hyperparameters(), f"{trial_label(trial.trial_id)}'s")
+        self.side.setCurrentIndex(0)
 
     def put_on_pad(self, image, caption: str) -> None:
         """A digit from the gallery on the pad, classified at once; the pad's tab comes forward."""
