@@ -96,6 +96,21 @@ def weights_store() -> tuple[Any, Callable[..., Any]] | None:
         return None
 
 
+def ema_layout_problems() -> list[str]:
+    """search_spaces._common.AverageSwap (the `ema` hyperparameter) reads Keras 3's weight averages
+    from an optimizer's `_model_variables_moving_average`, in the order of `_trainable_variables`
+    (it does nothing without them, so a new Keras would silently score raw weights: checked here)."""
+    import keras
+
+    optimizer = keras.optimizers.Adam(use_ema=True)
+    optimizer.build([keras.Variable(1.0), keras.Variable(2.0)])
+    averages = getattr(optimizer, "_model_variables_moving_average", None)
+    variables = getattr(optimizer, "_trainable_variables", None)
+    if not averages or not variables or len(averages) != len(variables):
+        return ["keras Optimizer._model_variables_moving_average / _trainable_variables changed"]
+    return []
+
+
 def layout_problems() -> list[str]:
     """What the installed KerasTuner/Keras lack of the layout this module relies on (empty: all there)."""
     problems = []
@@ -118,6 +133,7 @@ def layout_problems() -> list[str]:
         problems.append("SaveBestEpoch._save_model is missing")
     if set(keras_tuner.Hyperband.__init__.__code__.co_names) - {"HyperbandOracle", "super", "__init__"}:
         problems.append("kt.Hyperband.__init__ does more than build its oracle (tuners.HyperbandAround)")
+    problems += ema_layout_problems()
     if weights_store() is None:
         problems.append("keras.src.saving.saving_lib.H5IOStore/_save_state are missing")
     return problems
