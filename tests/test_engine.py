@@ -260,7 +260,7 @@ def test_stop_ends_the_running_epoch_within_a_few_batches(tmp_path, small_npz):
     engine = SearchEngine(cfg, listener=listener, hypermodel=Counting())
     outcome = engine.run()
     assert outcome.state == "stopped"
-    assert 1 <= len(batches) <= 10  # not 75: the epoch ended early
+    assert len(batches) <= 10  # not 75: the epoch ended within a few batches (checked at batch begin)
     (trial,) = read_results(cfg.project_dir).trials
     assert trial.status == "interrupted"
     assert trial.epochs_done == 0  # the cut epoch's partial metrics are not recorded as an epoch

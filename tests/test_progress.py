@@ -125,3 +125,32 @@ def test_engine_budget_follows_the_same_cap_rule(tmp_path, role):
         worker_id="w1" if role == "worker" else None,
     )  # fmt: skip
     assert SearchEngine(config).budget.max_trials == trial_cap("hyperband", role, 4)
+
+
+def test_eta_projects_the_running_trial_from_its_own_epochs():
+    """A cheap first trial must not make a costly second one look nearly done."""
+    from tuner_app.progress import remaining_s
+
+    old = remaining_s(elapsed_s=260, trial_durations=[20.0], total_trials=2, current_trial_s=240)
+    assert old == 0.0  # the mean of earlier trials alone: "ETA 0s"
+    new = remaining_s(
+        elapsed_s=260, trial_durations=[20.0], total_trials=2, current_trial_s=240, current_trial_total_s=1200
+    )
+    assert new == 960.0
+    assert (
+        remaining_s(
+            elapsed_s=30, trial_durations=[], total_trials=3, current_trial_s=30, current_trial_total_s=100
+        )
+        == 70 + 2 * 100
+    )
+    assert (
+        remaining_s(
+            elapsed_s=30,
+            trial_durations=[],
+            total_trials=3,
+            current_trial_s=30,
+            current_trial_total_s=100,
+            time_limit_s=60,
+        )
+        == 30
+    )

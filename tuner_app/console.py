@@ -27,6 +27,7 @@ class ConsoleProgress:
         self.durations: list[float] = []
         self.best: float | None = None
         self.trials_seen = 0
+        self.epochs_done = 0  # in the running trial, all executions
         self.current_trial = ""
         self.planned: int | None = None
         self._line_open = False
@@ -44,7 +45,9 @@ class ConsoleProgress:
             self.trials_seen += 1
             self.current_trial = event["trial_id"]
             self.trial_started = time.monotonic()
+            self.epochs_done = 0
         elif kind == "epoch":
+            self.epochs_done += 1
             metrics = event["metrics"]
             executions = self.config.executions
             replicate = f" run {event['execution'] + 1}/{executions}" if executions > 1 else ""
@@ -56,6 +59,7 @@ class ConsoleProgress:
             )
         elif kind == "trial_finished":
             self.durations.append(time.monotonic() - self.trial_started)
+            self.epochs_done = 0
             score = event.get("score")
             if score is not None and event["status"] == "completed":
                 self.best = max(self.best or 0.0, score)
@@ -97,7 +101,15 @@ class ConsoleProgress:
             total_trials=self.total_trials(),
             current_trial_s=time.monotonic() - self.trial_started,
             time_limit_s=self.config.time_limit_s,
+            current_trial_total_s=self._current_trial_total_s(),
         )
+
+    def _current_trial_total_s(self) -> float | None:
+        """The running trial's length projected from its epochs so far (Hyperband varies its epochs)."""
+        if not self.epochs_done or self.config.tuner == "hyperband":
+            return None
+        per_epoch = (time.monotonic() - self.trial_started) / self.epochs_done
+        return per_epoch * self.config.epochs * self.config.executions
 
     def _status(self, text: str, final: bool) -> None:
         if self.quiet:

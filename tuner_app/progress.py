@@ -108,12 +108,21 @@ def remaining_s(
     total_trials: int | None,
     current_trial_s: float = 0.0,
     time_limit_s: float | None = None,
+    current_trial_total_s: float | None = None,
 ) -> float | None:
-    """Mean trial duration x trials left (less the part of the current trial done), capped by the limit."""
+    """Mean trial duration x trials left (less the part of the current trial done), capped by the limit.
+
+    `current_trial_total_s`, the running trial's own projected length (its epochs so far), replaces
+    the mean for that trial: known points differ greatly in cost (a 2-epoch small CNN, then a long
+    augmented recipe), so earlier trials alone said "ETA 5s" for a trial that ran 22 minutes."""
     estimates = []
     if time_limit_s:
         estimates.append(max(time_limit_s - elapsed_s, 0.0))
-    if total_trials and trial_durations:
+    if total_trials and current_trial_total_s is not None:
+        per_trial = statistics.fmean(trial_durations) if trial_durations else current_trial_total_s
+        after = max(total_trials - len(trial_durations) - 1, 0) * per_trial
+        estimates.append(max(current_trial_total_s - current_trial_s, 0.0) + after)
+    elif total_trials and trial_durations:
         per_trial = statistics.fmean(trial_durations)
         left = max(total_trials - len(trial_durations), 0) * per_trial
         estimates.append(max(left - min(current_trial_s, per_trial), 0.0))

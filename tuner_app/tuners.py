@@ -68,7 +68,9 @@ class BudgetWatch(keras.callbacks.Callback):
     def __deepcopy__(self, memo: dict) -> BudgetWatch:
         return self
 
-    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        # A batch-begin hook (not batch-end) keeps Keras 3's asynchronous batch dispatch on: it is
+        # switched off by any callback overriding a batch-end hook, since those need each batch's logs.
         if batch % self.EVERY_BATCHES == 0:
             reason = self.budget.stop_reason(between_trials=False)
             if reason:
