@@ -13,10 +13,10 @@ registry (TensorFlow, loaded under them only to be seeded, traces nothing), so o
 skipped, and said once in the log (`SKIPPED`).
 
 JAX keeps every compiled train/eval step in process-wide caches that outlive the trial's model: 16
-one-epoch dense trials in one process grew from 1,694 to 3,504 MiB resident (+107 % from trial 3).
-With `jax.clear_caches()` and a garbage collection when each trial ends: 1,569 to 1,836 MiB (+17 %,
-flat over the last four trials). A later trial compiles its own new model anyway, so nothing is lost.
-PyTorch: not measured yet.
+one-epoch dense trials in one process grew from 1,728 to 3,449 MiB resident (+99.6 % from trial 3;
+benchmarks/results/backend_memory.md). With `jax.clear_caches()` and a garbage collection when each
+trial ends: 1,579 to 1,814 MiB (+14.8 %, flat over the last four trials). A later trial compiles
+its own new model anyway, so nothing is lost. PyTorch: not measured yet.
 
 The registry is process-wide: a model traced by another thread during the trial (the window's
 in-process mode loading a model for the pad) loses its entries too, which matters only if something
