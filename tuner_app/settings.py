@@ -215,10 +215,13 @@ SETTINGS: tuple[Setting, ...] = (
         OUTPUT, KEPT, action="store_true",
     ),
     Setting("quiet", "--quiet", "print only the final summary", OUTPUT, RUN, action="store_true"),
-    Setting("mixed_precision", "--mixed-precision", "float16 on GPU", DEVICE, KEPT, action="store_true"),
     Setting(
-        "jit_compile", "--jit-compile", "XLA: auto = on for GPU, off for CPU (measured faster)", DEVICE, KEPT,
-        choices=JIT_CHOICES,
+        "mixed_precision", "--mixed-precision", "float16 on a GPU (bfloat16 on a CPU)", DEVICE, KEPT,
+        action="store_true",
+    ),
+    Setting(
+        "jit_compile", "--jit-compile", "XLA: auto = Keras's default, except off for TensorFlow on a CPU",
+        DEVICE, KEPT, choices=JIT_CHOICES,
     ),
     Setting(
         "strategy", "--strategy", "mirrored: all GPUs of this machine (TensorFlow backend)", DEVICE, KEPT,

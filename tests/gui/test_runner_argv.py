@@ -29,3 +29,16 @@ def test_the_window_reads_the_clis_exit_codes_from_one_table():
     assert [int(code) for code in ExitCode] == [0, 1, 2, 130]  # the documented contract of the CLI
     assert all(type(code) is ExitCode for code in EXIT_MESSAGES)  # no literal codes in the runner
     assert set(EXIT_MESSAGES) == {ExitCode.FAILED, ExitCode.USAGE}
+
+
+def test_an_in_process_search_on_a_backend_it_cannot_load_fails_with_a_dialog_message(qtbot, tmp_path):
+    """TUNER_APP_ENGINE=thread: this process's Keras is TensorFlow; another backend needs a child."""
+    from tuner_app.config import SearchConfig
+    from tuner_app.gui.runner import SearchThread
+
+    failures: list[tuple[str, str]] = []
+    runner = SearchThread(SearchConfig(project_dir=tmp_path / "p", backend="no-such-backend"))
+    runner.failed.connect(lambda title, message: failures.append((title, message)))
+    runner.run()  # synchronously: the failure is emitted before anything is built
+    assert failures and "no-such-backend" in failures[0][1] and "Unexpected" not in failures[0][1]
+    assert not (tmp_path / "p").exists()

@@ -41,6 +41,9 @@ class SearchThread(QThread):
 
     def run(self) -> None:
         try:
+            from tuner_app.backend import select_backend
+
+            select_backend(self.config.backend)  # in-process: only the backend already loaded, if any
             from tuner_app.native_logs import import_backend_quietly
 
             import_backend_quietly()
@@ -65,7 +68,9 @@ def _expected(exc: Exception) -> bool:
     """Errors whose message is meant for the user (the engine's module may not have imported)."""
     engine = sys.modules.get("tuner_app.engine")
     search_error = getattr(engine, "SearchError", DataError)
-    return isinstance(exc, DataError | ConfigError | ResultsError | search_error)
+    from tuner_app.backend import BackendError
+
+    return isinstance(exc, DataError | ConfigError | ResultsError | BackendError | search_error)
 
 
 # -- child process ---------------------------------------------------------------------------------
