@@ -309,3 +309,35 @@ def test_a_worker_that_finds_no_chief_is_told_when_the_search_has_already_ended(
     note = search_ended_note(finished_project)
     assert f"the search in {finished_project} has ended: finished" in note and "--resume" in note
     assert search_ended_note(tmp_path) == "", "no log yet: nothing to add"
+
+
+def test_a_workers_epoch_check_waits_for_a_restarting_chief(tmp_path, monkeypatch):
+    """The per-epoch "do I still run it?" call waits for a chief that is down (killed and resumed),
+    as KerasTuner's own calls do, instead of ending the worker; with no chief at all it ends it."""
+    from concurrent import futures
+
+    servicer, oracle, _ = make_servicer(tmp_path, max_trials=2)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "owner")
+    trial_id = ask(servicer, "owner", WorkerCall("owner")).trial_id
+    client = ChiefClient(OracleClient(oracle), f"127.0.0.1:{port}", wait_s=20)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    protos.get_service_grpc().add_OracleServicer_to_server(servicer, server)
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    starter = threading.Timer(2.0, server.start)  # the chief comes back 2 s into the call
+    starter.start()
+    try:
+        started = time.monotonic()
+        client.confirm_running(trial_id)
+        assert 1.5 < time.monotonic() - started < 15
+    finally:
+        starter.cancel()
+        server.stop(grace=None)
+
+    gone = ChiefClient(OracleClient(oracle), f"127.0.0.1:{port}", wait_s=2)
+    with pytest.raises(ChiefLost, match="lost contact with the chief"):
+        gone.confirm_running(trial_id)

@@ -9,6 +9,7 @@ call fails at once, with a message a person can act on.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ IDENTITY_HEADER = "tuner-app-identity"
 #: Call header with the token the chief wrote into PROJECT/search.lock, as this worker reads it from
 #: its own --project-dir: equal only when both see the same folder.
 PROJECT_HEADER = "tuner-app-project"
+#: Pause between retries of a call the chief dropped (it died or restarts; --resume brings it back).
+RETRY_PAUSE_S = 1.0
 #: Call header of a worker's per-epoch question "do I still run this trial?" (a GetTrial call).
 STILL_RUNNING_HEADER = "tuner-app-still-running"
 
@@ -84,10 +87,27 @@ class ChiefClient(OracleClient):
         """Ask the chief whether this worker still runs `trial_id`, which also tells it this worker is
         alive. ChiefLost if the chief gave the trial to another worker meanwhile (this one was silent
         too long): the tuner asks after each epoch, before KerasTuner's checkpoint of that epoch, so a
-        dropped run never overwrites the other worker's checkpoint."""
+        dropped run never overwrites the other worker's checkpoint.
+
+        A chief that is down or restarting is waited for (up to `wait_s`, retrying a call it dropped),
+        as KerasTuner's own calls do: a resumed chief gives the trial back to this worker."""
+        if self.lost is not None:
+            raise self.lost
         request = protos.get_service().GetTrialRequest(trial_id=trial_id)
         metadata = ((STILL_RUNNING_HEADER, "1"),)
-        self._call(self.stub.GetTrial, request, metadata=metadata, timeout=self.wait_s)
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                self.stub.GetTrial(request, metadata=metadata, timeout=max(left, 0.1), wait_for_ready=True)
+                return
+            except grpc.RpcError as exc:
+                code = exc.code() if callable(getattr(exc, "code", None)) else None
+                if code == grpc.StatusCode.UNAVAILABLE and left > RETRY_PAUSE_S:
+                    time.sleep(RETRY_PAUSE_S)  # the chief went away mid-call: wait for it to come back
+                    continue
+                self.lost = ChiefLost(describe_failure(exc, self.address, self.wait_s))
+                raise self.lost from None
 
 
 class _NameEveryCall(grpc.UnaryUnaryClientInterceptor):
