@@ -341,3 +341,43 @@ def test_a_workers_epoch_check_waits_for_a_restarting_chief(tmp_path, monkeypatc
     gone = ChiefClient(OracleClient(oracle), f"127.0.0.1:{port}", wait_s=2)
     with pytest.raises(ChiefLost, match="lost contact with the chief"):
         gone.confirm_running(trial_id)
+
+
+def test_a_worker_waiting_for_a_lost_chief_stops_when_the_user_says_so(tmp_path, monkeypatch):
+    from tuner_app.tuners import StopSearch
+
+    with socket.socket() as probe:  # nothing listens here
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(port))
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "w")
+    oracle = kt.oracles.RandomSearchOracle(
+        objective="val_accuracy", max_trials=1, hyperparameters=kt.HyperParameters()
+    )
+    stop_at = time.monotonic() + 1.0
+    client = ChiefClient(
+        OracleClient(oracle), f"127.0.0.1:{port}", wait_s=300, should_stop=lambda: time.monotonic() > stop_at
+    )
+    started = time.monotonic()
+    with pytest.raises(StopSearch, match="stopped by the user while waiting for the chief"):
+        client.confirm_running("0")
+    assert time.monotonic() - started < 10, "a Stop is heard within a slice, not after 300 s"
+
+
+def test_a_resume_does_not_rerun_a_trial_that_had_ended(tmp_path):
+    """KerasTuner's end_trial saves oracle.json before dropping the trial from ongoing_trials: a
+    reload re-queued the search's last finished trial (break-it: trial 2 run twice after a resume)."""
+    from tuner_app.oracles import forget_ended_trials
+
+    _, oracle, _ = make_servicer(tmp_path, max_trials=3)
+    trial = oracle.create_trial("w")
+    interrupted = oracle.create_trial("v").trial_id  # still running when the chief dies
+    trial.status = TrialStatus.COMPLETED
+    oracle.update_trial(trial.trial_id, {"val_accuracy": 0.9})
+    oracle.end_trial(trial)  # saves, then pops: oracle.json still says it runs
+    _, again, _ = make_servicer(tmp_path, max_trials=3)
+    again.reload()
+    assert trial.trial_id in again.queued_trials(), "KerasTuner's own reload re-queues it"
+    assert forget_ended_trials(again) == [trial.trial_id]
+    assert again.queued_trials() == [interrupted], "the interrupted trial is still re-run"

@@ -212,6 +212,19 @@ ORACLES: dict[tuple[bool, str], type[kt.Oracle]] = {
 }
 
 
+def forget_ended_trials(oracle: kt.Oracle) -> list[str]:
+    """Take trials that had already ended out of a reloaded oracle's retry queue; their ids.
+
+    KerasTuner's `end_trial` saves oracle.json before it drops the trial from `ongoing_trials`, and
+    nothing saves again at the end of a search, so a reload re-queued the last finished trial (or
+    one that ended just before a crash) and a --resume ran it a second time, overwriting its
+    checkpoint. A trial still INVALID stays queued: that is KerasTuner's retry."""
+    queue = retry_queue(oracle)
+    ended = [t for t in queue if oracle.trials[t].status in (TrialStatus.COMPLETED, TrialStatus.FAILED)]
+    queue[:] = [t for t in queue if t not in ended]
+    return ended
+
+
 def make_oracle(kind: str, chief: bool, starts: Sequence[Mapping[str, Any]] = (), **kwargs: Any) -> kt.Oracle:
     """The oracle for a search of `kind` (KerasTuner's oracle arguments in `kwargs`); `starts` are
     used by random and Bayesian searches only (Hyperband's brackets choose their own trials)."""

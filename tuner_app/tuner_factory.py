@@ -18,7 +18,7 @@ from tuner_app.budget import Budget
 from tuner_app.config import SearchConfig, first_trial_values
 from tuner_app.device import Device
 from tuner_app.input_checks import misshapen_state_files
-from tuner_app.oracles import make_oracle
+from tuner_app.oracles import forget_ended_trials, make_oracle
 from tuner_app.project_state import KERAS_TUNER_SUBDIR
 from tuner_app.pruning import MedianStopping
 from tuner_app.results_writer import RESULTS_FILE, ResultsWriter
@@ -97,6 +97,8 @@ def build_tuner(
             "start a new search with another --project-dir."
         ) from None
     tuner.oracle.verbose = 0
+    if config.resume and config.role != "worker":  # a worker's oracle is the chief's
+        forget_ended_trials(tuner.oracle)
     return tuner
 
 

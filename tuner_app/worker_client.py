@@ -9,6 +9,7 @@ call fails at once, with a message a person can act on.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -30,6 +31,8 @@ IDENTITY_HEADER = "tuner-app-identity"
 PROJECT_HEADER = "tuner-app-project"
 #: Pause between retries of a call the chief dropped (it died or restarts; --resume brings it back).
 RETRY_PAUSE_S = 1.0
+#: Longest single wait of a worker's per-epoch check (its Stop is looked at in between).
+CHECK_SLICE_S = 2.0
 #: Call header of a worker's per-epoch question "do I still run this trial?" (a GetTrial call).
 STILL_RUNNING_HEADER = "tuner-app-still-running"
 
@@ -41,7 +44,13 @@ class ChiefLost(FatalError):
 class ChiefClient(OracleClient):
     """OracleClient whose first failed call to the chief ends the worker's search."""
 
-    def __init__(self, client: OracleClient, address: str, wait_s: float):
+    def __init__(
+        self,
+        client: OracleClient,
+        address: str,
+        wait_s: float,
+        should_stop: Callable[[], bool] = lambda: False,
+    ):
         # KerasTuner's own set-up (worker id and address from its environment, which the engine
         # set), keeping what its Tuner decided for the client; then a channel naming this worker.
         super().__init__(local_oracle(client))
@@ -50,6 +59,7 @@ class ChiefClient(OracleClient):
         self.stub = protos.get_service_grpc().OracleStub(channel)
         self.address = address
         self.wait_s = wait_s
+        self.should_stop = should_stop  # the user's Stop, honoured while waiting for a lost chief
         self.lost: ChiefLost | None = None
 
     def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -96,15 +106,31 @@ class ChiefClient(OracleClient):
         request = protos.get_service().GetTrialRequest(trial_id=trial_id)
         metadata = ((STILL_RUNNING_HEADER, "1"),)
         deadline = time.monotonic() + self.wait_s
+        said = False
         while True:
             left = deadline - time.monotonic()
-            try:
-                self.stub.GetTrial(request, metadata=metadata, timeout=max(left, 0.1), wait_for_ready=True)
+            try:  # in short slices, so that the user's Stop is heard while the chief is away
+                timeout = max(min(left, CHECK_SLICE_S), 0.1)
+                self.stub.GetTrial(request, metadata=metadata, timeout=timeout, wait_for_ready=True)
                 return
             except grpc.RpcError as exc:
                 code = exc.code() if callable(getattr(exc, "code", None)) else None
-                if code == grpc.StatusCode.UNAVAILABLE and left > RETRY_PAUSE_S:
-                    time.sleep(RETRY_PAUSE_S)  # the chief went away mid-call: wait for it to come back
+                waiting = code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+                if waiting and left > RETRY_PAUSE_S:
+                    if self.should_stop():
+                        from tuner_app.tuners import StopSearch  # the worker's own stop, as usual
+
+                        raise StopSearch("stopped by the user while waiting for the chief") from None
+                    gone = code == grpc.StatusCode.UNAVAILABLE or left < self.wait_s - 10  # not just slow
+                    if gone and not said:
+                        said = True
+                        print(
+                            f"lost the chief at {self.address}; waiting up to {self.wait_s:.0f} s for it "
+                            "to come back (restart it with --resume; Ctrl+C stops this worker)",
+                            file=sys.stderr,
+                            flush=True,
+                        )
+                    time.sleep(RETRY_PAUSE_S if code == grpc.StatusCode.UNAVAILABLE else 0)
                     continue
                 self.lost = ChiefLost(describe_failure(exc, self.address, self.wait_s))
                 raise self.lost from None

@@ -66,7 +66,9 @@ def run_worker(engine: WorkerSide, device: Device, splits: TrainValidation) -> W
         engine.emit(Event.WORKER_STARTED, device=str(device))
         with chief_call_timeout(CHIEF_WAIT_S):  # building the tuner already asks the chief
             tuner = engine.build_tuner(device)
-        tuner.oracle = ChiefClient(tuner.oracle, config.oracle, CHIEF_WAIT_S)
+        tuner.oracle = ChiefClient(
+            tuner.oracle, config.oracle, CHIEF_WAIT_S, should_stop=engine.budget.cancelled.is_set
+        )
         state, reason = SearchState.FINISHED, "the chief has no more trials"
         try:
             engine.run_trials(tuner, splits)
