@@ -78,6 +78,10 @@ def write_trials_csv(snapshot: SearchSnapshot, path: Path) -> None:
     names = hyperparameter_names(snapshot)
     rows = [trial_row(t, names) for t in snapshot.trials]
     fields = list(trial_row(snapshot.trials[0], names)) if rows else ["trial"]
+    _write_csv_atomically(path, fields, rows)
+
+
+def _write_csv_atomically(path: Path, fields: list[str], rows: list[dict[str, Any]]) -> None:
     tmp = path.with_name(f".{path.name}.{unique_suffix()}.tmp")
     try:
         with open(tmp, "w", newline="") as handle:
@@ -114,15 +118,7 @@ def epoch_rows(snapshot: SearchSnapshot) -> tuple[list[str], list[dict[str, Any]
 def write_epochs_csv(snapshot: SearchSnapshot, path: Path) -> int:
     """Write `epoch_rows` as CSV (atomically); returns the number of rows."""
     fields, rows = epoch_rows(snapshot)
-    tmp = path.with_name(f".{path.name}.{unique_suffix()}.tmp")
-    try:
-        with open(tmp, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    _write_csv_atomically(path, fields, rows)
     return len(rows)
 
 

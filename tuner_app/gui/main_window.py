@@ -509,12 +509,17 @@ class MainWindow(QMainWindow):
         self.state_label.setToolTip(status_details(snapshot))
 
     # -- export --------------------------------------------------------------------------------
-    def _ask_export_csv(self) -> None:
+    def _ask_csv_path(self, title: str, name: str) -> str | None:
+        """A CSV path chosen in the project's folder, or None (nothing to export, or cancelled)."""
         if self.snapshot is None or not self.snapshot.trials:
             dialogs.show_error(self, "Nothing to export", "Open a project with at least one trial first.")
-            return
-        start = str(self.snapshot.project_dir / "trials-export.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export results CSV", start, "CSV (*.csv)")
+            return None
+        start = str(self.snapshot.project_dir / name)
+        path, _ = QFileDialog.getSaveFileName(self, title, start, "CSV (*.csv)")
+        return path or None
+
+    def _ask_export_csv(self) -> None:
+        path = self._ask_csv_path("Export results CSV", "trials-export.csv")
         if path:
             self.export_csv(path)
 
@@ -525,11 +530,7 @@ class MainWindow(QMainWindow):
             dialogs.show_error(self, "Cannot export", str(exc))
 
     def _ask_export_epochs(self) -> None:
-        if self.snapshot is None or not self.snapshot.trials:
-            dialogs.show_error(self, "Nothing to export", "Open a project with at least one trial first.")
-            return
-        start = str(self.snapshot.project_dir / "epochs.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export per-epoch CSV", start, "CSV (*.csv)")
+        path = self._ask_csv_path("Export per-epoch CSV", "epochs.csv")
         if path:
             self.export_epochs(path)
 
