@@ -10,7 +10,7 @@ from tuner_app.config import SearchConfig
 from tuner_app.events import Event
 from tuner_app.formatting import format_duration, format_percent, progress_count, trial_label
 from tuner_app.progress import remaining_s, total_from_config
-from tuner_app.report import best_trials_table
+from tuner_app.report import best_trials_table, format_test_result
 from tuner_app.results import SearchSnapshot
 
 
@@ -78,10 +78,8 @@ class ConsoleProgress:
         elif kind == Event.TEST_FAILED:
             self._print(f"Test evaluation of the best model FAILED: {event.get('error')}")
         elif kind == "test_evaluated":
-            self._print(
-                f"Best model ({trial_label(event['trial_id'])}) on the test set: "
-                f"{format_percent(event['test_accuracy'])}"
-            )
+            label = trial_label(event["trial_id"])
+            self._print(f"Best model ({label}) on the test set: {format_test_result(event)}")
 
     def _trial_label(self) -> str:
         return f"{progress_count(self.trials_seen, self.total_trials())} {trial_label(self.current_trial)}"
@@ -146,10 +144,10 @@ def print_summary(snapshot: SearchSnapshot, outcome: Any, stream: TextIO | None 
     )
     print(best_trials_table(snapshot), file=out)
     if snapshot.test:
+        each = "each model evaluated once" if snapshot.test_replicates else "evaluated once"
         print(
             f"\nTest accuracy of the best model ({trial_label(str(snapshot.test.get('trial_id')))}, "
-            f"{snapshot.test.get('test_size')} test images, evaluated once): "
-            f"{format_percent(snapshot.test.get('test_accuracy'))}",
+            f"{snapshot.test.get('test_size')} test images, {each}): {format_test_result(snapshot.test)}",
             file=out,
         )
         print(f"Best model: {snapshot.best_model_path}", file=out)

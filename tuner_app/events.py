@@ -98,6 +98,20 @@ _NEEDS: dict[Event, dict[str, type | tuple[type, ...]]] = {
 
 _NUMBER = (int, float)
 _NONE = type(None)
+#: Fields a kind may carry, with their type when present. `test_evaluated` of a best trial with
+#: replicates (--executions > 1, tuner_app.final_test): each replicate's test accuracy and loss in
+#: execution order, their mean and sample standard deviation, the replicate best_model.keras holds
+#: (0-based) and each replicate's checkpoint (relative to the project folder).
+_OPTIONAL: dict[Event, dict[str, type | tuple[type, ...]]] = {
+    Event.TEST_EVALUATED: {
+        "test_accuracies": list, "test_losses": list, "test_accuracy_mean": _NUMBER,
+        "test_accuracy_std": _NUMBER, "best_model_execution": int, "replicate_checkpoints": list,
+    },
+}  # fmt: skip
+#: Optional list fields, with the type of their items.
+_LIST_ITEMS: dict[str, type | tuple[type, ...]] = {
+    "test_accuracies": _NUMBER, "test_losses": _NUMBER, "replicate_checkpoints": str,
+}  # fmt: skip
 #: The recorded settings the readers compute with (progress, ETA, resume): a hand-edited log with
 #: `"max_trials": "ten"` is a bad line, not a TypeError in the window.
 _CONFIG_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -131,6 +145,15 @@ def checked_event(raw: Any) -> tuple[Event, Mapping[str, Any]] | None:
         value = raw.get(name)
         if isinstance(value, bool) or not isinstance(value, expected):
             raise BadEvent(f"{kind} whose {name!r} is {value!r}")
+    for name, expected in _OPTIONAL.get(kind, {}).items():
+        value = raw.get(name)
+        if value is None:  # absent
+            continue
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise BadEvent(f"{kind} whose {name!r} is {value!r}")
+        items = _LIST_ITEMS.get(name)
+        if items is not None and not all(isinstance(v, items) and not isinstance(v, bool) for v in value):
+            raise BadEvent(f"{kind} whose {name!r} holds a value that is not a {_type_name(items)}")
     if kind is Event.EPOCH and not all(
         isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
         for k, v in raw["metrics"].items()
@@ -145,3 +168,7 @@ def checked_event(raw: Any) -> tuple[Event, Mapping[str, Any]] | None:
         if raw.get(name) is not None and not isinstance(raw[name], dict):
             raise BadEvent(f"{kind} whose {name!r} is not an object")
     return kind, raw
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    return "number" if expected == _NUMBER else getattr(expected, "__name__", str(expected))

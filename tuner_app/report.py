@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tuner_app.files import unique_suffix
-from tuner_app.formatting import format_mean_std
-from tuner_app.results import SearchSnapshot, TrialRecord
+from tuner_app.formatting import format_mean_std, format_percent
+from tuner_app.results import ReplicateTestScores, SearchSnapshot, TrialRecord
 
 SUMMARY_JSON = "summary.json"
 TRIALS_CSV = "trials.csv"
@@ -43,7 +44,26 @@ def trial_row(trial: TrialRecord, names: list[str]) -> dict[str, Any]:
     return row
 
 
+def format_test_result(test: Mapping[str, Any] | None) -> str:
+    """The best trial's test result in one phrase, for the console, reports and the window:
+    "98.51 %", or with replicates "98.51 % (replicate 2 of 3); replicates 98.45 ± 0.05 %
+    (98.40, 98.51, 98.44 %)". Replicates are numbered from 1 here, as the console's "run 2/3"."""
+    if not test:
+        return "-"
+    text = format_percent(test.get("test_accuracy"))
+    replicates = ReplicateTestScores.from_test(test)
+    if replicates is None:
+        return text
+    count = len(replicates.accuracies)
+    if replicates.best_model_execution is not None:
+        text += f" (replicate {replicates.best_model_execution + 1} of {count})"
+    each = ", ".join(f"{100 * a:.2f}" for a in replicates.accuracies)
+    return f"{text}; replicates {100 * replicates.mean:.2f} ± {100 * replicates.std:.2f} % ({each} %)"
+
+
 def summary_dict(snapshot: SearchSnapshot, top: int = 10) -> dict[str, Any]:
+    """summary.json: `test` is the `test_evaluated` record (with replicates: `test_accuracies`,
+    `test_accuracy_mean`, `test_accuracy_std`, `best_model_execution`), `test_text` its phrase."""
     names = hyperparameter_names(snapshot)
     return {
         "project_dir": str(snapshot.project_dir),
@@ -58,6 +78,7 @@ def summary_dict(snapshot: SearchSnapshot, top: int = 10) -> dict[str, Any]:
         ),
         "trials": snapshot.status_counts(),
         "test": dict(snapshot.test) if snapshot.test else None,
+        "test_text": format_test_result(snapshot.test) if snapshot.test else None,
         "test_error": snapshot.test_error,
         "identity": dict(snapshot.identity) if snapshot.identity else None,
         "best_trials": [trial_row(t, names) for t in snapshot.best(top)],

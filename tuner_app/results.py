@@ -30,9 +30,18 @@ from tuner_app.results_writer import RESULTS_FILE, LogReplaced, ResultsWriter
 
 OBJECTIVE = "val_accuracy"
 __all__ = [  # the writer lives in results_writer; importing it from here keeps working
-    "OBJECTIVE", "RESULTS_FILE", "LogReplaced", "ResultsError", "ResultsReader", "ResultsWriter",
-    "SearchSnapshot", "TrialRecord", "read_results",
+    "OBJECTIVE", "RESULTS_FILE", "LogReplaced", "ReplicateTestScores", "ResultsError", "ResultsReader",
+    "ResultsWriter", "SearchSnapshot", "TrialRecord", "mean_and_std", "read_results",
 ]  # fmt: skip
+
+
+def mean_and_std(values: Any) -> tuple[float, float] | None:
+    """Mean and sample standard deviation (n - 1; 0 for a single value) of replicate scores, the one
+    rule for validation (`TrialRecord`) and test (`ReplicateTestScores`) alike; None for no value."""
+    values = [float(v) for v in values]
+    if not values:
+        return None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
 class ResultsError(ValueError):
@@ -76,16 +85,26 @@ class TrialRecord:
 
     @property
     def mean(self) -> float | None:
-        scores = self.execution_scores
-        return statistics.fmean(scores) if scores else None
+        stats = mean_and_std(self.execution_scores)
+        return stats[0] if stats else None
 
     @property
     def std(self) -> float | None:
         """Sample standard deviation over executions (0 for a single one)."""
-        scores = self.execution_scores
-        if not scores:
-            return None
-        return statistics.stdev(scores) if len(scores) > 1 else 0.0
+        stats = mean_and_std(self.execution_scores)
+        return stats[1] if stats else None
+
+    @property
+    def best_execution(self) -> int | None:
+        """The 0-based execution with the highest best validation accuracy, the earliest on a tie:
+        the one whose best epoch KerasTuner's trial checkpoint (and so `best_model.keras`) holds."""
+        best, best_score = None, -math.inf
+        for index, curve in enumerate(self.executions):
+            values = [e.metrics.get(OBJECTIVE) for e in curve]
+            score = max((v for v in values if v is not None and math.isfinite(v)), default=-math.inf)
+            if score > best_score:
+                best, best_score = index, score
+        return best
 
     @property
     def best_epoch(self) -> int | None:
@@ -133,6 +152,37 @@ def mean_metric_curve(trial: TrialRecord, metric: str) -> list[tuple[int, float]
 
 
 @dataclass(frozen=True)
+class ReplicateTestScores:
+    """The best trial's replicates (`--executions` > 1), each tested once: what `test_evaluated`
+    records beside the one model saved as `best_model.keras` (tuner_app.final_test)."""
+
+    accuracies: tuple[float, ...]  # in execution order (execution 0 first)
+    losses: tuple[float, ...]
+    mean: float
+    std: float  # sample standard deviation, as for validation
+    #: The 0-based execution whose weights best_model.keras holds (its test accuracy is `test_accuracy`).
+    best_model_execution: int | None
+
+    @classmethod
+    def from_test(cls, test: Mapping[str, Any] | None) -> ReplicateTestScores | None:
+        """From a `test_evaluated` record; None when it has no replicates (one execution, a log
+        written before replicates were tested)."""
+        accuracies = (test or {}).get("test_accuracies")
+        stats = mean_and_std(accuracies) if isinstance(accuracies, list) else None
+        if test is None or stats is None:
+            return None
+        losses = test.get("test_losses")
+        best = test.get("best_model_execution")
+        return cls(
+            accuracies=tuple(float(v) for v in accuracies),
+            losses=tuple(float(v) for v in losses) if isinstance(losses, list) else (),
+            mean=stats[0],
+            std=stats[1],
+            best_model_execution=best if isinstance(best, int) and not isinstance(best, bool) else None,
+        )
+
+
+@dataclass(frozen=True)
 class SearchSnapshot:
     """Everything the log says so far; what the CLI summary and the window display."""
 
@@ -169,6 +219,11 @@ class SearchSnapshot:
                 end = now if going else (self.last_event_at or start)
             total += max(end - start, 0.0)
         return total
+
+    @property
+    def test_replicates(self) -> ReplicateTestScores | None:
+        """The tested trial's replicates on the test set (mean ± std), or None (see ReplicateTestScores)."""
+        return ReplicateTestScores.from_test(self.test)
 
     @property
     def best_model_path(self) -> Path | None:

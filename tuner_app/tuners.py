@@ -6,6 +6,14 @@ happens in the tuner's own hooks (`on_trial_begin`, `on_epoch_end`, `on_trial_en
 
 A full disk ends the search at the first failed write (`tuner_app.disk.DiskFull`, a FatalError)
 instead of failing every following trial: see `tuner_app.disk`.
+
+Replicates (`--executions N`, N > 1) each keep their own best epoch's weights beside KerasTuner's
+checkpoint (`execution_checkpoint`), so the final test can evaluate every replicate, not only one:
+KerasTuner 1.4.8 gives all executions of a trial one shared `SaveBestEpoch` callback (its
+`Tuner.run_trial`), which writes `trial_ID/checkpoint.weights.h5` only when an epoch beats the best
+of *all* the trial's executions so far. That file ends as the best epoch of the replicate with the
+highest best validation accuracy (the earliest on a tie); after a given execution it need not hold
+that execution's weights at all, so copying it per execution would not give the replicates.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import math
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -33,6 +42,16 @@ from tuner_app.graph_memory import TrialGraphs
 from tuner_app.pruning import MedianStopping
 from tuner_app.results import OBJECTIVE
 from tuner_app.results_writer import LogReplaced, ResultsWriter
+
+EXECUTION_CHECKPOINT_GLOB = "execution_*.weights.h5"
+
+
+def execution_checkpoint(trial_dir: str | Path, execution: int) -> Path:
+    """Where a trial's `execution` (0-based, as the log's "execution" fields count) keeps the weights
+    of its own best validation epoch, in KerasTuner's trial folder (`keras_tuner/trial_ID/`), in
+    Keras's `.weights.h5` format, written like KerasTuner's checkpoint (`tuner_app.disk`). Written
+    only when the trial has more than one execution."""
+    return Path(trial_dir) / f"execution_{execution}.weights.h5"
 
 
 class LogLost(FatalError):
@@ -137,6 +156,7 @@ class RecordingMixin:
         self._pruned_at = None
         if self._pruner is not None:
             self._pruner.refresh()
+        self._forget_execution_checkpoints(trial)
         self._emit(
             Event.TRIAL_STARTED,
             trial_id=trial.trial_id,
@@ -148,8 +168,27 @@ class RecordingMixin:
         self._execution += 1
         self._curve = []
         self._emit(Event.EXECUTION_STARTED, trial_id=trial.trial_id, execution=self._execution)
-        save_checkpoints_safely(kwargs.get("callbacks") or [])
+        callbacks = list(kwargs.get("callbacks") or [])
+        if self.executions_per_trial > 1:  # this replicate's own best epoch (module docstring: why)
+            from tuner_app.keras_tuner_seam import SaveBestEpoch  # as tuner_app.disk: loaded when used
+
+            path = execution_checkpoint(self.get_trial_dir(trial.trial_id), self._execution)
+            callbacks.append(SaveBestEpoch(objective=self.oracle.objective, filepath=str(path)))
+            kwargs["callbacks"] = callbacks
+        save_checkpoints_safely(callbacks)  # KerasTuner's checkpoint and ours: atomic, disk-full aware
         return super()._build_and_fit_model(trial, *args, **kwargs)
+
+    def _forget_execution_checkpoints(self, trial: kt.engine.trial.Trial) -> None:
+        """A trial run again (a retry, a trial re-run on --resume, a lost worker's trial re-queued)
+        starts without the replicate checkpoints of its earlier attempt, so a completed trial's
+        files are all from its last run. (A worker whose trial was taken over writes no checkpoint
+        after that: its epoch-end call to the chief is refused first, `on_epoch_end`.)"""
+        for stale in Path(self.get_trial_dir(trial.trial_id)).glob(EXECUTION_CHECKPOINT_GLOB):
+            try:
+                stale.unlink(missing_ok=True)
+            except OSError as exc:
+                raise_if_disk_full(exc)
+                raise
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any):
         try:
