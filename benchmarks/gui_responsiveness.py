@@ -10,10 +10,7 @@ Like the app (tuner_app.gui.app.main), Keras is imported before the measured eve
 start-up cost is reported separately. The markdown keeps the previous run's figures as "before".
 Writes benchmarks/results/gui_responsiveness.{md,json}. Run: python benchmarks/gui_responsiveness.py
 
-`--views`: the window on a 200-trial project (written by hand, 2 replicates x 10 epochs each, with a
-KerasTuner space record): time to open it (table filled, first plot drawn; target < 2 s), each view's
-redraw (new data applied on the GUI thread + picture drawn; target < 200 ms), and the longest
-event-loop stall meanwhile (< 100 ms). Writes benchmarks/results/gui_views.{md,json}.
+The window on a 200-trial project, opened and followed live with every view: benchmarks/gui_views.py.
 """
 
 from __future__ import annotations
@@ -152,200 +149,6 @@ def latency_summary(values: list[float]) -> dict[str, float]:
     }
 
 
-VIEW_REDRAW_TARGET_MS, OPEN_TARGET_S = 200.0, 2.0
-
-
-def _numeric(kind: str, name: str, low: float, high: float, sampling: str = "linear") -> dict:
-    return {
-        "class_name": kind,
-        "config": {"name": name, "min_value": low, "max_value": high, "sampling": sampling},
-    }
-
-
-def _choice(name: str, values: list, ordered: bool) -> dict:
-    return {"class_name": "Choice", "config": {"name": name, "values": values, "ordered": ordered}}
-
-
-BENCH_SPACE = [
-    _numeric("Int", "num_layers", 1, 3),
-    _choice("activation", ["relu", "gelu", "tanh"], False),
-    _numeric("Float", "dropout", 0.0, 0.5),
-    _numeric("Int", "units_0", 32, 512),
-    _numeric("Int", "units_1", 32, 512),
-    _numeric("Float", "learning_rate", 1e-4, 0.3, "log"),
-    _choice("batch_size", [64, 128, 256, 512], True),
-    _choice("optimizer", ["sgd", "adam"], False),
-]
-
-
-def write_big_project(folder: Path, trials: int, executions: int = 2, epochs: int = 10) -> Path:
-    """A finished project of `trials` trials (random but plausible curves) and its space record."""
-    import math
-    import random
-
-    rng = random.Random(0)
-    (folder / "keras_tuner").mkdir(parents=True)
-    (folder / "keras_tuner" / "oracle.json").write_text(
-        json.dumps({"hyperparameters": {"space": BENCH_SPACE}})
-    )
-    config = {
-        "family": "dense",
-        "tuner": "random",
-        "max_trials": trials,
-        "epochs": epochs,
-        "executions": executions,
-    }
-    now = 1_800_000_000.0
-    lines = [{"event": "search_started", "time": now, "config": config, "planned_trials": trials}]
-    for t in range(trials):
-        trial_id = f"{t:03d}"
-        hps = {
-            "num_layers": rng.randint(1, 3), "activation": rng.choice(["relu", "gelu", "tanh"]),
-            "dropout": round(rng.uniform(0, 0.5), 1), "units_0": rng.randrange(32, 513, 32),
-            "learning_rate": 10 ** rng.uniform(-4, math.log10(0.3)),
-            "batch_size": rng.choice([64, 128, 256, 512]), "optimizer": rng.choice(["sgd", "adam"]),
-        }  # fmt: skip
-        if hps["num_layers"] > 1:
-            hps["units_1"] = rng.randrange(32, 513, 32)
-        ceiling = 0.98 - 0.05 * abs(math.log10(hps["learning_rate"]) + 2.5) - 0.02 * hps["dropout"]
-        now += 1
-        lines.append({"event": "trial_started", "time": now, "trial_id": trial_id, "hyperparameters": hps})
-        for execution in range(executions):
-            lines.append(
-                {"event": "execution_started", "time": now, "trial_id": trial_id, "execution": execution}
-            )
-            for epoch in range(epochs):
-                now += 1
-                acc = ceiling * (1 - math.exp(-(epoch + 1) / 2)) + rng.uniform(-0.005, 0.005)
-                metrics = {
-                    "accuracy": acc,
-                    "val_accuracy": acc - 0.01,
-                    "loss": 1 - acc,
-                    "val_loss": 1.02 - acc,
-                }
-                lines.append(
-                    {"event": "epoch", "time": now, "trial_id": trial_id, "epoch": epoch, "metrics": metrics}
-                )
-        lines.append({"event": "trial_finished", "time": now, "trial_id": trial_id, "status": "completed"})
-    lines.append({"event": "search_finished", "time": now + 1, "state": "finished", "reason": "max trials"})
-    text = "\n".join(json.dumps({"worker": "main", **line}) for line in lines) + "\n"
-    (folder / "results.jsonl").write_text(text)
-    return folder
-
-
-def views_benchmark(args) -> int:
-    """Open a big project, then redraw every view twice (all trials, then the best five selected)."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow()
-    window.show()
-    window.resize(1366, 740)
-    keras_s = preload_keras()
-    project = write_big_project(Path(tempfile.mkdtemp(prefix="gui-views-")) / "big", args.view_trials)
-    meter = StallMeter()
-    meter.start()
-    started = time.perf_counter()
-    window.open_project(project)
-    window.curves.flush()
-    open_s = time.perf_counter() - started
-    rows = window.table_model.rowCount()
-    views = {}
-    for selection in ([], window._best_ids(5)):
-        window.select_trials(selection)
-        for index in range(window.tabs.count()):
-            name = window.tabs.tabText(index)
-            window.tabs.setCurrentIndex(index)
-            canvas = window.current_canvas()
-            if canvas is window.examination.canvas:
-                continue  # drawn from examination.json, absent here
-            app.processEvents()
-            canvas.flush()
-            if hasattr(canvas, "wait"):
-                canvas.wait()  # importance: the forest is fitted on a worker thread, then drawn
-                canvas.flush()
-            draws, begun, cpu = canvas.draws, time.perf_counter(), time.thread_time()
-            canvas.render(window.snapshot, selection)  # new data on the GUI thread...
-            apply_ms, apply_cpu = (time.perf_counter() - begun) * 1000, (time.thread_time() - cpu) * 1000
-            canvas.flush()  # ...and the picture from the render thread
-            total_ms = (time.perf_counter() - begun) * 1000
-            with canvas.lock:  # the same draw again, timed as this thread's CPU time (load-independent)
-                cpu = time.thread_time()
-                canvas._agg.draw()
-                draw_cpu = (time.thread_time() - cpu) * 1000
-            key = f"{name} ({'best 5 selected' if selection else 'nothing selected'})"
-            views[key] = {
-                "apply_ms": round(apply_ms, 1),
-                "redraw_ms": round(total_ms, 1),
-                "cpu_ms": round(apply_cpu + draw_cpu, 1),
-                "draws": canvas.draws - draws,
-            }
-            print(f"    {key}: {views[key]}", flush=True)
-    meter.stop()
-    stall = meter.summary()
-    window.close()
-    worst = max(v["redraw_ms"] for v in views.values())
-    worst_cpu = max(v["cpu_ms"] for v in views.values())
-    report = {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "qt_platform": os.environ.get("QT_QPA_PLATFORM"),
-            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        },
-        "project": {"trials": rows, "executions": 2, "epochs": 10, "hyperparameters": len(BENCH_SPACE)},
-        "startup_keras_import_s": round(keras_s, 1),
-        "open_s": round(open_s, 2),
-        "views": views,
-        "event_loop": stall,
-        "targets": {
-            "open_s": OPEN_TARGET_S,
-            "redraw_ms": VIEW_REDRAW_TARGET_MS,
-            "max_stall_ms": STALL_TARGET_MS,
-        },
-        "verdict": {
-            "open": "met" if open_s < OPEN_TARGET_S else "missed",
-            "redraw": "met" if worst < VIEW_REDRAW_TARGET_MS else "missed",
-            "redraw_cpu": "met" if worst_cpu < VIEW_REDRAW_TARGET_MS else "missed",
-            "stall": "met" if stall["max_stall_ms"] < STALL_TARGET_MS else "missed",
-        },
-    }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "gui_views.json").write_text(json.dumps(report, indent=2) + "\n")
-    machine, verdict = report["machine"], report["verdict"]
-    lines = [
-        "# The window on a 200-trial project",
-        "",
-        f"Run {report['date']} on {machine['platform']}, {machine['cpu_count']} CPU cores "
-        f"(load average at the end {machine['load_average_at_end']}), Qt {machine['qt_platform']}.",
-        f"Project: {rows} trials x 2 replicates x 10 epochs, {len(BENCH_SPACE)} hyperparameters (written by "
-        "`write_big_project`). Command: `python benchmarks/gui_responsiveness.py --views`.",
-        "",
-        "| what | figure | target | verdict |",
-        "|---|---|---|---|",
-        f"| open (table filled, curves drawn) | {open_s:.2f} s | < {OPEN_TARGET_S:.0f} s | "
-        f"{verdict['open']} |",
-        f"| slowest view redraw | {worst:.0f} ms | < {VIEW_REDRAW_TARGET_MS:.0f} ms | {verdict['redraw']} |",
-        f"| slowest view redraw, CPU time (apply + draw) | {worst_cpu:.0f} ms "
-        f"| < {VIEW_REDRAW_TARGET_MS:.0f} ms | "
-        f"{verdict['redraw_cpu']} |",
-        f"| longest event-loop stall | {stall['max_stall_ms']:.1f} ms | < {STALL_TARGET_MS:.0f} ms | "
-        f"{report['verdict']['stall']} |",
-        "",
-        "| view | data applied (GUI thread) | redraw until shown | CPU time (apply + draw) |",
-        "|---|---|---|---|",
-        *[f"| {k} | {v['apply_ms']} ms | {v['redraw_ms']} ms | {v['cpu_ms']} ms |" for k, v in views.items()],
-        "",
-        "Importance is timed after its forest was fitted (on a worker thread, cached per set of scores).",
-        "Wall-clock figures include waiting for a CPU: compare them with the load average above (2 cores"
-        " shared with other jobs); the CPU-time column is what the window itself spends.",
-        "",
-    ]
-    (args.out / "gui_views.md").write_text("\n".join(lines))
-    print(json.dumps(report["verdict"]), f"\nwrote {args.out / 'gui_views.md'} and .json")
-    return 0
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -357,11 +160,7 @@ def main() -> int:
     parser.add_argument("--strokes", type=int, default=30)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--suffix", default="", help="append to the result file names, e.g. _thread")
-    parser.add_argument("--views", action="store_true", help="time the views on a 200-trial project")
-    parser.add_argument("--view-trials", type=int, default=200)
     args = parser.parse_args()
-    if args.views:
-        return views_benchmark(args)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow()
     window.show()
