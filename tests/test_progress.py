@@ -154,3 +154,23 @@ def test_eta_projects_the_running_trial_from_its_own_epochs():
         )
         == 30
     )
+
+
+def test_window_status_gives_the_best_trials_replicates_on_test(tmp_path):
+    from tuner_app.gui.status import status_details, status_text
+    from tuner_app.results import SearchSnapshot
+
+    test = {
+        "trial_id": "00", "test_accuracy": 0.9847, "test_accuracies": [0.9838, 0.9842, 0.9847],
+        "test_losses": [0.06, 0.06, 0.05], "best_model_execution": 2,
+    }  # fmt: skip
+    snapshot = SearchSnapshot(
+        project_dir=tmp_path, config={"tuner": "random", "max_trials": 1}, device="CPU", state="finished",
+        trials=(), started_at=0.0, finished_at=10.0, reason="max trials", test=test, planned_trials=None,
+    )  # fmt: skip
+    text = status_text(snapshot, now=50.0)
+    assert "best model test accuracy 98.47 %" in text
+    assert "3 replicates: 98.42 ± 0.05 %" in text
+    assert "replicate 3 of 3" in status_details(snapshot)
+    one = SearchSnapshot(**{**snapshot.__dict__, "test": {"trial_id": "00", "test_accuracy": 0.99}})
+    assert "replicates" not in status_text(one, now=50.0)

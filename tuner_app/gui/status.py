@@ -6,6 +6,7 @@ import time
 
 from tuner_app.formatting import format_duration, format_status_counts
 from tuner_app.progress import remaining_s, total_from_config
+from tuner_app.report import format_test_result
 from tuner_app.results import SearchSnapshot
 
 
@@ -56,6 +57,12 @@ def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> st
             text += f" ({snapshot.reason})"
     if snapshot.test and snapshot.test.get("test_accuracy") is not None:
         text += f" · best model test accuracy {100 * snapshot.test['test_accuracy']:.2f} %"
+        replicates = snapshot.test_replicates
+        if replicates is not None:  # --executions > 1: every replicate of the best trial was tested
+            text += (
+                f" (its trial's {len(replicates.accuracies)} replicates: "
+                f"{100 * replicates.mean:.2f} ± {100 * replicates.std:.2f} %)"
+            )
     if snapshot.test_error:
         text += " · test evaluation FAILED"
     if snapshot.problems:
@@ -68,6 +75,8 @@ def status_details(snapshot: SearchSnapshot | None) -> str:
     if snapshot is None:
         return ""
     lines = []
+    if snapshot.test and snapshot.test.get("test_accuracy") is not None:
+        lines.append(f"Test: {format_test_result(snapshot.test)}")
     if snapshot.test_error:
         lines.append(f"Test evaluation failed: {snapshot.test_error}")
     lines += [f"Log problem: {problem}" for problem in snapshot.problems]
