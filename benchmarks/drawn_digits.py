@@ -1,94 +1,166 @@
 """Drawn digits: does a model classify digits drawn with a pen, at any size and stroke width, as well
 as it classifies MNIST's own digits? (issue 11)
 
-Source digits: the engine's validation images (`--seed`, the model's search seed: 10,000 carved
-from MNIST's training set, never trained on), not the test set, so this check can guide choices
-without touching the test images.
-Each digit is thinned to a one-pixel skeleton (Zhang-Suen), scaled onto a 280x280 canvas at a
-random height (25-90 % of the canvas) and redrawn as uniform-width round pen strokes (PIL, width
-`--widths` canvas pixels, dark on light, the way the pad draws), then goes through the pad's own
-preprocessing (tuner_app.preprocess.preprocess_drawing: crop, 20-px box, centre of mass) and the
-model. Reported: the model's accuracy on the original images, on the redrawn ones per stroke
-width, and their ratio. What it does not cover: the pad's Qt rendering (QPainter's antialiasing
-differs from PIL's slightly) and writers other than MNIST's.
+Source digits (`--source`):
+- mnist: the engine's validation images (`--seed`, the model's search seed: 10,000 carved from
+  MNIST's training set, never trained on), not the test set, so this check can guide choices
+  without touching the test images;
+- uci: other writers: scikit-learn's copy of the UCI optical digits (1,797 digits by 13 writers who
+  are not MNIST's, NIST forms, 8x8 images of 0-16 ink counts; shipped inside scikit-learn, which
+  the product already depends on).
+Each digit is upsampled (4x for MNIST, 8x for UCI, bilinear), thinned to a one-pixel skeleton
+(Zhang-Suen, tuner_app.preprocess.thin) and redrawn on the real drawing pad widget
+(tuner_app.gui.pad.DrawingPad, Qt offscreen, its QPainter with round caps and antialiasing) at pen
+width `--widths` (canvas pixels on the 280-px pad; the pad's stroke box offers 4-48, default 18),
+one pad stroke per pair of neighbouring skeleton pixels, the skeleton scaled to a random height of
+25-90 % of the pad at a random place (the same size and place for a digit at every width; the whole
+stroke stays on the pad). `--renderer pil` draws the same strokes with PIL instead (no Qt).
+Each drawing goes through the pad's preprocessing (tuner_app.preprocess.preprocess_drawing) twice:
+with its stroke-width clamping (the product's STROKE_RANGE, or `--stroke-range LO,HI`) and without
+(`stroke_range=None`, the preprocessing before issue 11's change), then through the model.
+Also measured, as references: the model on the original images, and on each digit redrawn at its
+own size and stroke width ("own": the skeleton at 10 canvas px per MNIST pixel, the pen as wide as
+the original's measured strokes): what the redrawing itself loses, which no preprocessing can
+give back. The report breaks the accuracy down by the stroke width a drawing has once scaled to the
+20-px box (pen x 20 / (skeleton height + pen)): MNIST's own strokes are 1.3-3.6 px wide (5th-95th
+percentile), so "> 6 px" drawings are blobs whose loops may be filled in.
 Writes benchmarks/results/REPORT.{md,json} (`--report`, default drawn_digits).
 
-Usage: python benchmarks/drawn_digits.py MODEL.keras [--count 1000] [--widths 6,14,24] [--report NAME]
-       [--seed 0]
+Usage: python benchmarks/drawn_digits.py MODEL.keras [--count 1000] [--widths 4,10,18,32,48]
+       [--source mnist|uci] [--renderer pad|pil] [--stroke-range 2,3.5] [--report NAME] [--seed 0]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 from _common import load_average, machine, machine_line, write_report
-from PIL import Image, ImageDraw
+from scipy import ndimage
 
-from tuner_app import data as data_module
-from tuner_app.predict import load_model
-from tuner_app.preprocess import preprocess_drawing
+from tuner_app.preprocess import STROKE_RANGE, preprocess_drawing, stroke_width, thin
 
 CANVAS = 280
+LOW, HIGH = 0.25, 0.9  # skeleton height as a fraction of the pad
+#: Bins of the stroke width a drawing has once scaled to the 20-px box (px at 28x28).
+BINS = ((0.0, 1.5), (1.5, 4.0), (4.0, 6.0), (6.0, 99.0))
+NEIGHBOURS = ((0, 1), (1, -1), (1, 0), (1, 1))
 
 
-def thin(binary: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning of a boolean image to a one-pixel-wide skeleton."""
-    img = np.pad(binary.astype(np.uint8), 1)
-    changed = True
-    while changed:
-        changed = False
-        for step in (0, 1):
-            p = img
-            n = [
-                p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
-                p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2],
-            ]  # fmt: skip  # P2..P9 clockwise from north
-            neighbours = sum(n)
-            transitions = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.uint8) for i in range(8))
-            if step == 0:
-                a = n[0] * n[2] * n[4] == 0
-                b = n[2] * n[4] * n[6] == 0
-            else:
-                a = n[0] * n[2] * n[6] == 0
-                b = n[0] * n[4] * n[6] == 0
-            centre = p[1:-1, 1:-1] == 1
-            remove = centre & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & a & b
-            if remove.any():
-                img[1:-1, 1:-1][remove] = 0
-                changed = True
-    return img[1:-1, 1:-1].astype(bool)
+def skeleton_strokes(image: np.ndarray, upsample: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """An ink image (ink high) -> skeleton pixel coordinates (N, 2) in upsampled pixels (y, x) and
+    the neighbour pairs to join (indices; a lone pixel is joined to itself)."""
+    fine = ndimage.zoom(np.asarray(image, dtype=np.float32), upsample, order=1)
+    skeleton = thin(fine > 0.5 * float(fine.max()))
+    points = np.argwhere(skeleton)
+    index = {(int(y), int(x)): i for i, (y, x) in enumerate(points)}
+    pairs = []
+    for i, (y, x) in enumerate(points):
+        joined = False
+        for dy, dx in NEIGHBOURS:
+            j = index.get((int(y) + dy, int(x) + dx))
+            if j is not None:
+                pairs.append((i, j))
+                joined = True
+        if not joined and not any((int(y) - dy, int(x) - dx) in index for dy, dx in NEIGHBOURS):
+            pairs.append((i, i))
+    return points, pairs
 
 
-def redraw(image: np.ndarray, width: int, rng: np.random.Generator) -> np.ndarray:
-    """An MNIST digit as uniform pen strokes on a light canvas (uint8, dark ink)."""
-    skeleton = thin(image > 0.5 * 255)
-    ys, xs = np.nonzero(skeleton)
-    canvas = Image.new("L", (CANVAS, CANVAS), 255)
-    if len(ys) == 0:
+def placement(points: np.ndarray, width: int, fraction: float, where: tuple[float, float]):
+    """Scale and offset putting the skeleton at `fraction` of the pad's height (less if the pen
+    would leave the pad), at relative place `where` within the room left; returns (scale, oy, ox)."""
+    extent_y, extent_x = points.max(axis=0) - points.min(axis=0) + 1
+    longer = max(extent_y, extent_x)
+    size = min(fraction * CANVAS, CANVAS - width - 2)
+    scale = size / longer
+    room_y = CANVAS - width - 2 - scale * extent_y
+    room_x = CANVAS - width - 2 - scale * extent_x
+    oy = width / 2 + 1 + max(room_y, 0) * where[0] - scale * points[:, 0].min()
+    ox = width / 2 + 1 + max(room_x, 0) * where[1] - scale * points[:, 1].min()
+    return scale, oy, ox
+
+
+def segments(points, pairs, scale, oy, ox) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    xy = np.stack([ox + scale * (points[:, 1] + 0.5), oy + scale * (points[:, 0] + 0.5)], axis=1)
+    out = []
+    for i, j in pairs:
+        a, b = tuple(map(float, xy[i])), tuple(map(float, xy[j]))
+        if i == j:  # a dot: a tiny drag (a click alone draws nothing on the pad)
+            b = (a[0] + 0.5, a[1])
+        out.append((a, b))
+    return out
+
+
+def own_drawing(image: np.ndarray, points: np.ndarray, pairs, upsample: int):
+    """(strokes, pen width) redrawing a digit at its own size and stroke width: MNIST's 28x28 frame
+    on the whole pad (10 canvas px per pixel, as the pad's set_digit puts it), a UCI 8x8 frame (whose
+    digits fill it) on the pad's central 200 px; the pen as wide as the original's strokes."""
+    frame = image.shape[0] * upsample
+    scale, offset = (CANVAS / frame, 0.0) if image.shape[0] == 28 else (200 / frame, 40.0)
+    extent = float((points.max(axis=0) - points.min(axis=0) + 1).max()) * scale
+    own = stroke_width(image)  # px in the 20-px box: pen = own * (extent + pen) / 20
+    pen = max(1, round(own * extent / (20 - own)))
+    return segments(points, pairs, scale, offset, offset), pen
+
+
+class PadRenderer:
+    """Draws on the real DrawingPad widget (Qt offscreen), as mouse strokes would."""
+
+    name = "pad (tuner_app.gui.pad.DrawingPad, QPainter, Qt offscreen)"
+
+    def __init__(self):
+        from PySide6.QtWidgets import QApplication
+
+        from tuner_app.gui.pad import DrawingPad
+
+        self.app = QApplication.instance() or QApplication([])
+        self.pad = DrawingPad(size=CANVAS)
+
+    def __call__(self, strokes, width: int) -> np.ndarray:
+        self.pad.clear()
+        self.pad.stroke_width = width
+        for a, b in strokes:
+            self.pad.draw_polyline([a, b])
+        return self.pad.to_array()
+
+
+class PilRenderer:
+    name = "PIL (ImageDraw lines and round ends, no antialiasing)"
+
+    def __call__(self, strokes, width: int) -> np.ndarray:
+        from PIL import Image, ImageDraw
+
+        canvas = Image.new("L", (CANVAS, CANVAS), 255)
+        draw = ImageDraw.Draw(canvas)
+        r = width / 2
+        for a, b in strokes:
+            for cx, cy in (a, b):
+                draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=0)
+            draw.line([a, b], fill=0, width=width)
         return np.asarray(canvas)
-    height = rng.uniform(0.25, 0.9) * CANVAS
-    scale = height / max(ys.max() - ys.min() + 1, xs.max() - xs.min() + 1)
-    oy = rng.uniform(0, CANVAS - scale * (ys.max() - ys.min() + 1))
-    ox = rng.uniform(0, max(1.0, CANVAS - scale * (xs.max() - xs.min() + 1)))
 
-    def at(y: int, x: int) -> tuple[float, float]:
-        return (ox + scale * (x - xs.min() + 0.5), oy + scale * (y - ys.min() + 0.5))
 
-    draw = ImageDraw.Draw(canvas)
-    points = set(zip(ys.tolist(), xs.tolist(), strict=True))
-    r = width / 2
-    for y, x in points:
-        cx, cy = at(y, x)
-        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=0)
-        for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1)):
-            if (y + dy, x + dx) in points:
-                draw.line([at(y, x), at(y + dy, x + dx)], fill=0, width=width)
-    return np.asarray(canvas)
+def load_source(source: str, seed: int, count: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(images as float ink in [0, 1], labels, upsampling for the skeleton)."""
+    if source == "uci":
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        return (digits.images / 16.0).astype(np.float32)[:count], digits.target[:count], 8
+    from tuner_app import data as data_module
+
+    splits = data_module.split_train_validation(data_module.load_mnist(), 10_000, None, seed)
+    return splits.validation.x[:count].astype(np.float32), splits.validation.y[:count], 4
 
 
 def main() -> None:
@@ -97,30 +169,92 @@ def main() -> None:
     )
     parser.add_argument("model")
     parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--widths", default="6,14,24")
+    parser.add_argument("--widths", default="4,6,10,18,24,32,48")
+    parser.add_argument("--source", choices=("mnist", "uci"), default="mnist")
+    parser.add_argument("--renderer", choices=("pad", "pil"), default="pad")
+    parser.add_argument("--stroke-range", default=None, help="LO,HI (px at 28x28); default: the product's")
     parser.add_argument("--report", default="drawn_digits")
     parser.add_argument("--seed", type=int, default=0, help="the model's search seed: its validation split")
     args = parser.parse_args()
+    stroke_range = (
+        tuple(float(v) for v in args.stroke_range.split(",")) if args.stroke_range else STROKE_RANGE
+    )
     info = machine()
     load_before = load_average()
-    splits = data_module.split_train_validation(data_module.load_mnist(), 10_000, None, args.seed)
-    x = (splits.validation.x[: args.count] * 255).round().astype(np.uint8)
-    y = splits.validation.y[: args.count]
+    started = time.perf_counter()
+    from tuner_app.predict import load_model
+
+    images, labels, upsample = load_source(args.source, args.seed, args.count)
     model = load_model(args.model)
-    original = float((model.predict(x.astype("float32") / 255, verbose=0).argmax(1) == y).mean())
+    render = PadRenderer() if args.renderer == "pad" else PilRenderer()
+    preprocessings = {"clamped": stroke_range, "as drawn": None}
+
+    def accuracy(inputs: list[np.ndarray]) -> float:
+        return float((model.predict(np.stack(inputs), verbose=0).argmax(1) == labels).mean())
+
+    def per_digit(inputs: list[np.ndarray]) -> np.ndarray:
+        return model.predict(np.stack(inputs), verbose=0).argmax(1) == labels
+
+    reference = {}
+    if args.source == "mnist":
+        reference["original"] = accuracy(list(images))
+        mnist_original = reference["original"]
+    else:
+        mnist_original = None
+    for name, rng_ in preprocessings.items():
+        reference[f"original through the preprocessing, {name}"] = accuracy(
+            [preprocess_drawing(img, dark_on_light=False, stroke_range=rng_) for img in images]
+        )
+    strokes = [skeleton_strokes(img, upsample) for img in images]
     rng = np.random.default_rng(0)
-    by_width = {}
+    places = [(rng.uniform(LOW, HIGH), (rng.uniform(), rng.uniform())) for _ in images]
+    own = [
+        render(*own_drawing(img, points, pairs, upsample))
+        for img, (points, pairs) in zip(images, strokes, strict=True)
+    ]
+    for name, rng_ in preprocessings.items():
+        reference[f"own size and width, {name}"] = accuracy(
+            [preprocess_drawing(c, stroke_range=rng_) for c in own]
+        )
+    print(reference, flush=True)
+    results = {}
     for width in [int(w) for w in args.widths.split(",")]:
-        images = np.stack([preprocess_drawing(redraw(img, width, rng)) for img in x])
-        by_width[width] = float((model.predict(images, verbose=0).argmax(1) == y).mean())
-        print(f"width {width}: {100 * by_width[width]:.2f} % (original {100 * original:.2f} %)", flush=True)
+        canvases, drawn_widths = [], []
+        for (points, pairs), (fraction, where) in zip(strokes, places, strict=True):
+            scale, oy, ox = placement(points, width, fraction, where)
+            canvases.append(render(segments(points, pairs, scale, oy, ox), width))
+            height = scale * (points[:, 0].max() - points[:, 0].min() + 1)
+            longer = scale * (points.max(axis=0) - points.min(axis=0) + 1).max()
+            drawn_widths.append(width * 20 / (max(height, longer) + width))
+        drawn_widths = np.asarray(drawn_widths)
+        row = {}
+        for name, rng_ in preprocessings.items():
+            correct = per_digit([preprocess_drawing(c, stroke_range=rng_) for c in canvases])
+            row[name] = {
+                "accuracy": float(correct.mean()),
+                "by_box_width": {
+                    f"{lo:g}-{hi:g}": [int(correct[(drawn_widths >= lo) & (drawn_widths < hi)].sum()),
+                                       int(((drawn_widths >= lo) & (drawn_widths < hi)).sum())]
+                    for lo, hi in BINS
+                },
+            }  # fmt: skip
+        results[width] = row
+        print(
+            f"width {width}: " + ", ".join(f"{k} {100 * v['accuracy']:.2f} %" for k, v in row.items()),
+            flush=True,
+        )
     data = {
         "machine": info,
         "model": args.model,
-        "count": args.count,
+        "source": args.source,
+        "count": len(labels),
         "seed": args.seed,
-        "original_accuracy": original,
-        "redrawn_accuracy": by_width,
+        "renderer": render.name,
+        "stroke_range": list(stroke_range),
+        "reference": reference,
+        "mnist_original": mnist_original,
+        "by_width": results,
+        "seconds": round(time.perf_counter() - started, 1),
         "load_before": load_before,
         "load_after": load_average(),
         "command": " ".join(["python benchmarks/drawn_digits.py", *sys.argv[1:]]),
@@ -129,20 +263,44 @@ def main() -> None:
 
 
 def markdown(data) -> str:
+    source = (
+        f"the first {data['count']} validation images (seed {data['seed']} split, the model's own: "
+        "never trained on)"
+        if data["source"] == "mnist"
+        else f"{data['count']} UCI optical digits (scikit-learn's load_digits: 13 writers other than MNIST's)"
+    )
     lines = [
-        "# Drawn digits: MNIST digits redrawn as pen strokes, through the pad's preprocessing",
+        "# Drawn digits: digits redrawn as pen strokes on the pad, through the pad's preprocessing",
         "",
         f"{machine_line(data['machine'])}; load average {data['load_before']} before, {data['load_after']} "
-        f"after. `{data['command']}`: the first {data['count']} validation images "
-        f"(seed {data.get('seed', 0)} split, the model's own: never trained on).",
+        f"after; {data['seconds']} s. `{data['command']}`: {source}. Renderer: {data['renderer']}. "
+        f"Stroke-width clamping: {data['stroke_range'][0]:g}-{data['stroke_range'][1]:g} px.",
         "",
-        f"Model accuracy on the original images: {100 * data['original_accuracy']:.2f} %.",
-        "",
-        "| stroke width (px on a 280 px canvas) | accuracy on redrawn digits | ratio to original |",
-        "|---|---|---|",
+        "| reference | accuracy |",
+        "|---|---|",
     ]
-    for width, acc in data["redrawn_accuracy"].items():
-        lines.append(f"| {width} | {100 * acc:.2f} % | {acc / data['original_accuracy']:.3f} |")
+    for name, acc in data["reference"].items():
+        lines.append(f"| {name} | {100 * acc:.2f} % |")
+    base = data["reference"].get("original") or data.get("mnist_reference")
+    base_name = "the originals" if data["source"] == "mnist" else "MNIST validation originals"
+    lines += [
+        "",
+        f"Ratio: accuracy on the drawings / accuracy on {base_name}"
+        + ("" if base else " (not measured in this run)")
+        + ". By box width: correct/drawn per stroke width once scaled to the 20-px box (px at 28x28).",
+        "",
+        "| pen width (px on the 280-px pad) | preprocessing | accuracy | ratio | "
+        + " | ".join(f"box width {lo:g}-{hi:g}" if hi < 99 else f"box width > {lo:g}" for lo, hi in BINS)
+        + " |",
+        "|---|---|---|---|" + "---|" * len(BINS),
+    ]
+    for width, row in data["by_width"].items():
+        for name, result in row.items():
+            ratio = f"{result['accuracy'] / base:.3f}" if base else "-"
+            bins = " | ".join(
+                f"{c}/{n} ({100 * c / n:.1f} %)" if n else "-" for c, n in result["by_box_width"].values()
+            )
+            lines.append(f"| {width} | {name} | {100 * result['accuracy']:.2f} % | {ratio} | {bins} |")
     return "\n".join(lines)
 
 
