@@ -6,9 +6,7 @@ the core's ResultsReader, whether the search runs in this process (SearchThread)
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -31,13 +29,12 @@ from PySide6.QtWidgets import (
 from tuner_app.config import SearchConfig
 from tuner_app.formatting import trial_label
 from tuner_app.gui import dialogs
-from tuner_app.gui.analysis_plots import AnalysisCanvas, ImportanceCanvas, ParallelCanvas, SliceCanvas
-from tuner_app.gui.examination_view import ExaminationView
 from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import WINDOW_PROJECT_ROOT, LaunchForm
-from tuner_app.gui.loaders import DeviceProbe, ModelLoader, TrialModelLoader
-from tuner_app.gui.pad_panel import NO_MODEL_HINT, PadPanel
-from tuner_app.gui.plots import CurvesCanvas, CurvesView, PlotCanvas, ProgressCanvas, WeightDecayCanvas
+from tuner_app.gui.loaders import DeviceProbe, ModelLoader
+from tuner_app.gui.pad_models import PadModels
+from tuner_app.gui.pad_panel import PadPanel
+from tuner_app.gui.plots import PlotCanvas
 from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
 from tuner_app.gui.status import status_details, status_text
 from tuner_app.gui.trial_model import (
@@ -49,13 +46,10 @@ from tuner_app.gui.trial_model import (
     make_sort_proxy,
     trial_details,
 )
-from tuner_app.plot_data import best_so_far, trial_scores, weight_decay_points
+from tuner_app.gui.view_tabs import ShownData, ViewTabs
 from tuner_app.report import write_epochs_csv, write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, check_project_folder
-from tuner_app.trial_analysis import read_space
 from tuner_app.trial_models import has_checkpoint
-
-PLOT_INTERVAL_S = 2.0
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -78,11 +72,6 @@ class MainWindow(QMainWindow):
         self.snapshot: SearchSnapshot | None = None
         self.search_runner: SearchThread | SearchProcess | None = None
         self._selection: list[str] = []
-        self._plot_keys: dict[PlotCanvas, Any] = {}
-        self._model_from_user = False
-        self._model_mtime: float | None = None
-        self._model_request = 0  # only the latest load request's model reaches the pad
-        self.model_loaders: list[ModelLoader] = []
         self._before_start: Path | None = None
         self._closing = False  # the user closed the window: it goes once the search has stopped
         self.errors: list[str] = []  # unexpected errors reported (errors.ErrorReporter, the follower)
@@ -94,6 +83,8 @@ class MainWindow(QMainWindow):
         self.form.start_requested.connect(self.start_search)
         self.form.stop_requested.connect(self.stop_search)
         self.pad_panel = PadPanel()
+        self.pad_models = PadModels(self.pad_panel, self)
+        self.pad_models.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.table_model = TrialTableModel(self)
         self.proxy = make_sort_proxy(self.table_model)
         self.table = QTableView()
@@ -114,28 +105,14 @@ class MainWindow(QMainWindow):
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Select a trial to see its whole configuration, timing and error.")
-        self.curves = CurvesCanvas(size=(8, 3.6))
-        self.progress = ProgressCanvas(size=(8, 3.6))
-        self.weight_decay = WeightDecayCanvas(size=(8, 3.6))
-        self.tabs = QTabWidget()
-        self.curves_view = CurvesView(self.curves)
-        self.curves_view.changed.connect(self._refresh_plots)
+        tabs = self.tabs = ViewTabs(self._shown)
+        # The views under the names they had before view_tabs.py (tests and benchmarks use them).
+        self.curves, self.curves_view, self.progress = tabs.curves, tabs.curves_view, tabs.progress
+        self.parallel, self.importance, self.slices = tabs.parallel, tabs.importance, tabs.slices
+        self.weight_decay, self.examination = tabs.weight_decay, tabs.examination
         self.curves_view.compare_best.clicked.connect(lambda: self.select_trials(self._best_ids(5)))
-        self.tabs.addTab(self.curves_view, "Curves")
-        self.tabs.addTab(self.progress, "Best so far")
-        self.parallel = ParallelCanvas()
         self.parallel.range_selected.connect(self.select_trials)
-        self.importance = ImportanceCanvas()
-        self.slices = SliceCanvas()
-        self.tabs.addTab(self.parallel, "Parallel coordinates")
-        self.tabs.addTab(self.importance, "Importance")
-        self.tabs.addTab(self.slices, "Slices")
-        self.tabs.addTab(self.weight_decay, "Weight decay")
-        self.examination = ExaminationView()
         self.examination.digit_chosen.connect(self.put_on_pad)
-        self.tabs.addTab(self.examination, "Best model")
-        self._space: dict = {}
-        self.tabs.currentChanged.connect(lambda _i: self._refresh_plots())
         self._build_layout()
         self._build_menus()
         self.device_label = QLabel("device: named by the search when it starts")
@@ -149,16 +126,12 @@ class MainWindow(QMainWindow):
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._update_status)
         self._clock.start(1000)
-        self._plot_timer = QTimer(self)
-        self._plot_timer.setSingleShot(True)
-        self._plot_timer.timeout.connect(self._refresh_plots)
-        self._last_plot = 0.0
         self.probe: DeviceProbe | None = None
         if probe_device:
             self.probe = DeviceProbe(self)
             self.probe.found.connect(lambda text: self.device_label.setText(f"device: {text}"))
             self.probe.start()
-        self._refresh_plots()
+        self.tabs.refresh_plots()
 
     def _build_layout(self) -> None:
         """Splitters and scroll areas, so nothing overlaps from 1280x720 up (tests/gui/test_fit.py):
@@ -237,9 +210,8 @@ class MainWindow(QMainWindow):
         self.table_model.update(SearchSnapshot(folder, {}, None, "empty", (), None, None, None, None))
         self.snapshot = None
         self._selection = []
-        self._plot_keys.clear()
-        self._model_mtime = None  # the pad keeps its model until this project saves a better one
-        self._set_space({})
+        self.tabs.new_project()
+        self.pad_models.new_project()
         self.setWindowTitle(f"tuner_app — {folder}")
         snapshot = self.follower.follow(folder)
         self._update_status()
@@ -254,77 +226,24 @@ class MainWindow(QMainWindow):
             self.open_model(path)
 
     def open_model(self, path: str | Path, from_user: bool = True, label: str | None = None) -> None:
-        """Load a model for the pad in a ModelLoader thread; a dialog if it cannot be used.
-
-        Returns at once: the pad gets the model (or the user a dialog) when the thread is done.
-        """
-        self._model_request += 1
-        self._start_loader(ModelLoader(path, from_user, self._model_request, self, label=label))
+        """Load a model for the pad off the GUI thread (PadModels.open_model); returns at once."""
+        self.pad_models.open_model(path, from_user, label)
 
     def open_trial_model(self, trial_id: str) -> None:
-        """The pad uses this trial's model, rebuilt from its checkpoint; the user's choice: kept
-        until the user picks another (opening a project or a better best model does not replace it)."""
-        snapshot = self.snapshot
-        if snapshot is None:
-            return
-        family, space = str(snapshot.config.get("family", "")), str(snapshot.config.get("space", "full"))
-        self._model_request += 1
-        self._start_loader(
-            TrialModelLoader(snapshot.project_dir, trial_id, family, space, self._model_request, self)
-        )
+        """The pad uses this trial's model, rebuilt from its checkpoint (PadModels.open_trial_model)."""
+        self.pad_models.open_trial_model(self.snapshot, trial_id)
 
     def use_best_model(self) -> None:
         """Back to the open project's best model (and follow it as it improves)."""
-        self._model_from_user = False
-        self._model_mtime = None
-        if self.snapshot is not None:
-            self._maybe_load_best_model(self.snapshot)
-
-    def _start_loader(self, loader: ModelLoader) -> None:
-        loader.loaded.connect(self._model_loaded)
-        loader.failed.connect(self._model_failed)
-        loader.finished.connect(self._loader_done)  # bound slots run on the GUI thread (queued)
-        self.model_loaders.append(loader)
-        self.pad_panel.model_label.setText(f"Loading model {loader.label}…")
-        loader.start()
+        self.pad_models.use_best_model(self.snapshot)
 
     def model_loading(self) -> bool:
-        return bool(self.model_loaders)
+        return self.pad_models.model_loading()
 
-    def _model_loaded(self, model: Any, path: str) -> None:
-        loader = self.sender()
-        if not isinstance(loader, ModelLoader) or loader.request != self._model_request:
-            return  # a newer request supersedes this one
-        self._model_from_user = loader.from_user or self._model_from_user
-        self.pad_panel.set_model(model, path, loader.label)
-        self.statusBar().showMessage(f"Pad: now using {loader.label}", 10_000)
-
-    def _model_failed(self, path: str, message: str) -> None:
-        loader = self.sender()
-        if isinstance(loader, ModelLoader) and loader.request == self._model_request:
-            name = self.pad_panel.model_name
-            self.pad_panel.model_label.setText(f"Model: {name}" if name else NO_MODEL_HINT)
-        dialogs.show_error(self, "Cannot open model", message)
-
-    def _loader_done(self) -> None:
-        loader = self.sender()
-        if loader in self.model_loaders:
-            self.model_loaders.remove(loader)
-        loader.deleteLater()
-
-    def _maybe_load_best_model(self, snapshot: SearchSnapshot) -> None:
-        """Use the project's best model once the engine saved it, unless the user picked one."""
-        if self._closing or any(loader.from_user for loader in self.model_loaders):
-            return  # closing, or the user's pick, still loading, wins
-        path = snapshot.best_model_path  # inside the opened folder, even for a moved project
-        if self._model_from_user or path is None or not path.is_file():
-            return
-        mtime = path.stat().st_mtime
-        if mtime != self._model_mtime:
-            self._model_mtime = mtime
-            trial = snapshot.test.get("trial_id") if snapshot.test else None
-            label = f"best model of {snapshot.project_dir.name}" + (f" (trial {trial})" if trial else "")
-            self.open_model(path, from_user=False, label=label)
+    @property
+    def model_loaders(self) -> list[ModelLoader]:
+        """The pad's loader threads still running."""
+        return self.pad_models.model_loaders
 
     # -- search --------------------------------------------------------------------------------
     def start_search(self, config: SearchConfig) -> None:
@@ -365,38 +284,27 @@ class MainWindow(QMainWindow):
             if self.isVisible():
                 self.close()  # the close the user asked for, now that the search has stopped
             return
-        self._refresh_plots()
+        self.tabs.refresh_plots()
         self._update_status()
 
     # -- display -------------------------------------------------------------------------------
     def on_snapshot(self, snapshot: SearchSnapshot) -> None:
         self.snapshot = snapshot
         self.table_model.update(snapshot)
-        if not self._space and snapshot.trials:
-            self._set_space(read_space(snapshot.project_dir))  # KerasTuner writes it with the first trial
+        self.tabs.load_space(snapshot)
         self._show_details()
         self.examination.show_project(snapshot)
         if snapshot.device:
             self.device_label.setText(f"device: {snapshot.device}")
-        self._schedule_plots()
+        self.tabs.schedule_plots()
         self._update_status()
-        self._maybe_load_best_model(snapshot)
-
-    def _schedule_plots(self) -> None:
-        """At most one plot redraw per PLOT_INTERVAL_S while data streams in (a redraw costs ~0.1 s)."""
-        if self._plot_timer.isActive():
-            return
-        wait = PLOT_INTERVAL_S - (time.monotonic() - self._last_plot)
-        if wait <= 0 or not self._plot_keys:  # a newly opened project is drawn at once
-            self._refresh_plots()
-        else:
-            self._plot_timer.start(int(wait * 1000))
+        self.pad_models.maybe_load_best_model(snapshot)
 
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
         self._selection = [self.proxy.data(index, TRIAL_ID_ROLE) for index in rows]
         self._show_details()
-        self._refresh_plots()
+        self.tabs.refresh_plots()
 
     def _trial(self, trial_id: str | None):
         if self.snapshot is None or trial_id is None:
@@ -452,12 +360,6 @@ class MainWindow(QMainWindow):
         self.side.setCurrentIndex(1)
         self.statusBar().showMessage(f"On the pad: {caption}", 10_000)
 
-    def _set_space(self, space: dict) -> None:
-        self._space = space
-        for canvas in (self.parallel, self.importance, self.slices):
-            canvas.set_space(space)
-            self._plot_keys.pop(canvas, None)
-
     def _best_ids(self, count: int) -> list[str]:
         return [t.trial_id for t in self.snapshot.best(count)] if self.snapshot else []
 
@@ -473,32 +375,11 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().select(selection, flags)
 
     def current_canvas(self) -> PlotCanvas:
-        widget = self.tabs.currentWidget()
-        return getattr(widget, "canvas", widget)
+        return self.tabs.current_canvas()
 
-    def _refresh_plots(self) -> None:
-        """Render only the visible canvas, and only when what it shows changed."""
-        self._plot_timer.stop()
-        canvas = self.current_canvas()
-        if not isinstance(canvas, PlotCanvas) or canvas is self.examination.canvas:
-            return  # the examination view draws when its record changes
-        snapshot = self.snapshot
-        if snapshot is None:
-            key: Any = None
-        elif canvas is self.curves:
-            options = (self.curves.metric_name, self.curves.log_scale)
-            key = (self.follower_version(), tuple(self._selection), options)
-        elif canvas is self.progress:
-            key = (best_so_far(snapshot), trial_scores(snapshot))
-        elif isinstance(canvas, AnalysisCanvas):
-            key = (self.follower_version(), tuple(self._selection), len(self._space))
-        else:
-            key = tuple(weight_decay_points(snapshot))
-        if canvas in self._plot_keys and self._plot_keys[canvas] == key:
-            return
-        self._plot_keys[canvas] = key
-        self._last_plot = time.monotonic()
-        canvas.render(snapshot, self._selection)
+    def _shown(self) -> ShownData:
+        """What the plot tabs draw: the snapshot, the selected trials, the follower's version."""
+        return self.snapshot, self._selection, self.follower_version()
 
     def follower_folder(self) -> Path | None:
         return self.follower.project_dir
@@ -579,7 +460,7 @@ class MainWindow(QMainWindow):
         if self.search_runner is not None:
             event.ignore()
             if not self._closing:
-                self._closing = True
+                self._start_closing()
                 self.search_runner.cancel()
             self.form.setEnabled(False)
             self.start_action.setEnabled(False)
@@ -597,17 +478,20 @@ class MainWindow(QMainWindow):
         Called when the window closes and by the app once its event loop has ended (a quit that did
         not go through closeEvent): a QThread still running when Qt deletes it aborts the process.
         """
-        self._closing = True
+        self._start_closing()
         self.follower.stop()
         self._clock.stop()
-        self._plot_timer.stop()
+        self.tabs.stop_plot_timer()
         runner = self.search_runner
         if runner is not None:
             runner.cancel()
             runner.wait()
         if self.probe is not None:
             self.probe.wait()
-        for loader in list(self.model_loaders):
-            loader.wait()
-        self.examination.shutdown()
-        self.importance.shutdown()
+        self.pad_models.wait_for_loaders()
+        self.tabs.shutdown()
+
+    def _start_closing(self) -> None:
+        """The window is going: the pad starts no new load of the project's best model."""
+        self._closing = True
+        self.pad_models.closing = True
