@@ -466,7 +466,8 @@ class WeightDecayCanvas(PlotCanvas):
         self.note = _empty_note(ax, "No trial with an L2 factor (family weight_decay) yet")
         _fixed_text_positions(ax, "Weight decay", "L2 factor (log scale)", "validation accuracy")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(handles=[hinton, self.points], fontsize="small", loc="lower left")
+        # "best", not a fixed corner: a fixed lower-left legend hid the point of a poor low-L2 trial.
+        ax.legend(handles=[hinton, self.points], fontsize="small", loc="best")
 
     def update_data(self, snapshot: SearchSnapshot | None, selection: list[str]) -> None:
         points = plot_data.weight_decay_points(snapshot) if snapshot is not None else []
