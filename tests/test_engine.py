@@ -195,6 +195,21 @@ def test_weight_decay_seed_grid_reports_mean_and_std_per_factor(tmp_path, small_
         assert trial.std is not None and trial.std >= 0
 
 
+@pytest.mark.slow
+def test_a_resumed_grid_search_runs_the_rest_of_the_grid(tmp_path, small_npz):
+    """KerasTuner's grid oracle forgets its walk on reload: a resume used to run no trial at all."""
+    cfg = config(
+        tmp_path, small_npz, family="weight_decay", space="notebook", tuner="grid",
+        epochs=1, max_trials=2, subset=1000,
+    )  # fmt: skip
+    SearchEngine(cfg).run()
+    SearchEngine(dataclasses.replace(cfg, max_trials=None, resume=True)).run()
+    trials = read_results(cfg.project_dir).completed()
+    assert sorted(t.hyperparameters["l2"] for t in trials) == pytest.approx(
+        [1e-6, 5.623413e-6, 3.162278e-5, 1.778279e-4, 1e-3]
+    )  # the whole grid, each factor once
+
+
 def test_mirrored_strategy_builds_and_trains_under_the_strategy(tmp_path, small_npz):
     """`--strategy mirrored`: KerasTuner builds and trains each model in MirroredStrategy's scope (here
     over the CPU, the one device this machine has; on a multi-GPU machine the same path spans the GPUs)."""

@@ -13,9 +13,11 @@ from tuner_app.budget import Budget
 from tuner_app.config import SearchConfig
 from tuner_app.device import Device
 from tuner_app.oracles import (
+    ChiefGridSearchOracle,
     ChiefHyperbandOracle,
     ChiefMixin,
     ChiefRandomSearchOracle,
+    ResumableGridSearchOracle,
     StartingBayesianOptimizationOracle,
     StartingRandomSearchOracle,
     make_oracle,
@@ -86,7 +88,7 @@ def test_make_oracle_picks_the_class_for_role_and_algorithm():
         ({}, StartingRandomSearchOracle, RecordingTuner, True),
         ({"start_point": False}, StartingRandomSearchOracle, RecordingTuner, False),
         ({"tuner": "bayesian"}, StartingBayesianOptimizationOracle, RecordingTuner, True),
-        ({"tuner": "grid"}, kt.oracles.GridSearchOracle, RecordingTuner, False),
+        ({"tuner": "grid"}, ResumableGridSearchOracle, RecordingTuner, False),
         ({"tuner": "hyperband", "max_trials": None}, kt.oracles.HyperbandOracle, RecordingHyperband, False),
         ({"role": "chief"}, ChiefRandomSearchOracle, RecordingTuner, True),
     ],
@@ -125,3 +127,44 @@ def test_a_long_conv_search_is_built_to_try_the_long_recipe_second(tmp_path):
     config = SearchConfig(family="conv", epochs=15, project_dir=tmp_path / "p").validated()
     tuner = build_tuner(config, Device(False, "CPU"), writer=ResultsWriter(tmp_path / "p"), budget=Budget())
     assert tuner.oracle.starts == [ConvHyperModel.START, *[p for n, p in ConvHyperModel.LATER_STARTS]]
+
+
+def _grid_space() -> kt.HyperParameters:
+    hp = kt.HyperParameters()
+    hp.Choice("a", [1, 2, 3])
+    hp.Choice("b", ["x", "y"])
+    return hp
+
+
+def _walk(oracle: kt.Oracle, count: int) -> list[dict]:
+    """Run up to `count` trials one after another (each completed at once); their values."""
+    seen = []
+    for _ in range(count):
+        trial = oracle.create_trial("main")
+        if trial.status == "STOPPED":
+            break
+        seen.append(dict(trial.hyperparameters.values))
+        trial.status = "COMPLETED"
+        oracle.update_trial(trial.trial_id, {"val_accuracy": 0.5})
+        oracle.end_trial(trial)
+        oracle.save()  # as KerasTuner's tuner does after each trial
+    return seen
+
+
+@pytest.mark.parametrize("cls", [ResumableGridSearchOracle, ChiefGridSearchOracle])
+@pytest.mark.parametrize("stop_after", [1, 2, 4])
+def test_a_resumed_grid_search_goes_on_where_it_stopped(cls, stop_after, tmp_path):
+    def oracle(folder) -> kt.Oracle:
+        made = cls(objective="val_accuracy", max_trials=100, hyperparameters=_grid_space())
+        made._set_project_dir(str(folder), "kt")
+        return made
+
+    whole = _walk(oracle(tmp_path / "whole"), 100)
+    assert len(whole) == 6 and len({tuple(v.items()) for v in whole}) == 6  # the grid, once each
+    first = oracle(tmp_path / "split")
+    before = _walk(first, stop_after)
+    again = oracle(tmp_path / "split")
+    again.reload()
+    after = _walk(again, 100)
+    assert before + after == whole  # same combinations, same order, none twice, none left out
+    assert _walk(again, 1) == []  # and a finished grid stays finished

@@ -12,7 +12,9 @@ What goes through here:
 - the worker (tuner_app.worker_client): its gRPC client, the client's per-call deadline (a module
   constant read at call time) and the local oracle it wraps;
 - the full-disk guard (tuner_app.disk): KerasTuner's `save_json` and its best-epoch checkpoint
-  callback, Keras's weights store, so checkpoints and state files are written atomically.
+  callback, Keras's weights store, so checkpoints and state files are written atomically;
+- a resumed grid search (tuner_app.oracles.GridWalkMixin): the grid oracle's walk, which KerasTuner
+  keeps only in memory.
 """
 
 from __future__ import annotations
@@ -37,13 +39,24 @@ CHECKED_AGAINST = "1.4.8"
 __all__ = [
     "CHECKED_AGAINST", "OracleClient", "OracleServicer", "SaveBestEpoch", "Trial", "TrialStatus",
     "client_call_timeout", "layout_problems", "local_oracle", "override_checkpoint_save", "protos",
-    "release_synchronized_lock", "replace_save_json", "retry_queue", "weights_store",
+    "release_synchronized_lock", "replace_save_json", "restore_grid_walk", "retry_queue", "weights_store",
 ]  # fmt: skip
 
 
 def retry_queue(oracle: Any) -> list[str]:
     """Trial ids the oracle hands out again before new ones (KerasTuner fills it for retries)."""
     return oracle._retry_queue
+
+
+def restore_grid_walk(oracle: Any, tried_in_order: list[str]) -> None:
+    """Give KerasTuner's grid oracle back its walk: `_ordered_ids` (a linked list of the tried trial
+    ids in grid order) and `_populate_next` (the ids whose next combination is still to be looked
+    at). 1.4.8 saves neither in oracle.json, so a reloaded grid oracle found nothing to do next."""
+    walk = type(oracle._ordered_ids)()
+    for trial_id in tried_in_order:
+        walk.insert(trial_id)  # appended at the end: the list keeps the order given
+    oracle._ordered_ids = walk
+    oracle._populate_next = list(tried_in_order)
 
 
 def release_synchronized_lock(oracle: Any) -> None:
@@ -129,6 +142,14 @@ def layout_problems() -> list[str]:
             problems.append(f"OracleServicer.{name} is missing")
     if "_oracle" not in OracleClient.__init__.__code__.co_names:
         problems.append("OracleClient no longer keeps its oracle as `_oracle`")
+    grid = keras_tuner.oracles.GridSearchOracle(objective="val_loss", max_trials=1)
+    walk = getattr(grid, "_ordered_ids", None)
+    if not (callable(getattr(walk, "insert", None)) and callable(getattr(walk, "next", None))):
+        problems.append("GridSearchOracle._ordered_ids is no longer a linked list with insert/next")
+    if not isinstance(getattr(grid, "_populate_next", None), list) or not callable(
+        getattr(grid, "_compare", None)
+    ):
+        problems.append("GridSearchOracle._populate_next / _compare changed")
     if not callable(getattr(SaveBestEpoch, "_save_model", None)):
         problems.append("SaveBestEpoch._save_model is missing")
     if set(keras_tuner.Hyperband.__init__.__code__.co_names) - {"HyperbandOracle", "super", "__init__"}:

@@ -1,13 +1,14 @@
 """The oracles our searches use: KerasTuner's own, extended the way KerasTuner shows it.
 
 KerasTuner's docs and tests extend an oracle by subclassing it and overriding `populate_space`, with
-`@keras_tuner.synchronized` on methods that gRPC threads may call at once. Two extensions:
+`@keras_tuner.synchronized` on methods that gRPC threads may call at once. Three extensions:
 
 - `StartPointMixin`: a fresh random or Bayesian search's first trials are the family's known-good
   points, `START` first (tuner_app.start_point says why); later trials are the oracle's own.
 - `ChiefMixin`: the chief's record of its workers (who last called when, which trial a lost worker
   left, who was told to stop) and the re-queue / reclaim of a lost worker's trial, all under the
-  oracle's own lock, so the chief's gRPC handlers and its poll loop need no second lock.
+  oracle's own lock, so the chief's gRPC handlers and its poll loop need no second lock;
+- `GridWalkMixin`: a resumed grid search goes on where it stopped (KerasTuner's forgets its walk).
 
 The classes are named, one per (role, algorithm), and passed to the tuner as `Tuner(oracle=...)`.
 """
@@ -15,11 +16,12 @@ The classes are named, one per (role, algorithm), and passed to the tuner as `Tu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import cmp_to_key
 from typing import Any
 
 import keras_tuner as kt
 
-from tuner_app.keras_tuner_seam import Trial, TrialStatus, retry_queue
+from tuner_app.keras_tuner_seam import Trial, TrialStatus, restore_grid_walk, retry_queue
 from tuner_app.start_point import STARTING_TUNERS, start_values
 
 
@@ -196,7 +198,33 @@ class ChiefHyperbandOracle(ChiefMixin, kt.oracles.HyperbandOracle):
     """A chief's Hyperband."""
 
 
-class ChiefGridSearchOracle(ChiefMixin, kt.oracles.GridSearchOracle):
+class GridWalkMixin:
+    """A grid search that a resume continues where it stopped.
+
+    KerasTuner's grid oracle finds the next combination from its walk (the tried trials in grid
+    order, and those whose successor is still to be looked at), which it keeps only in memory: a
+    reloaded grid oracle had no walk, answered "stopped", and a `--resume` of an unfinished grid
+    ran no trial. The walk is rebuilt from the reloaded trials: every tried combination, sorted the
+    way the oracle compares them, each one's successor looked at again (one already tried is
+    skipped by the oracle itself).
+    """
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        super().set_state(state)
+        tried = [trial_id for trial_id in self.start_order if trial_id in self.trials]
+        values = {trial_id: self.trials[trial_id].hyperparameters.values for trial_id in tried}
+        try:
+            tried.sort(key=cmp_to_key(lambda a, b: self._compare(values[a], values[b])))
+        except ValueError:  # a value the space no longer offers: the identity check refuses such a resume
+            return
+        restore_grid_walk(self, tried)
+
+
+class ResumableGridSearchOracle(GridWalkMixin, kt.oracles.GridSearchOracle):
+    """KerasTuner's grid search, resumable (GridWalkMixin)."""
+
+
+class ChiefGridSearchOracle(ChiefMixin, ResumableGridSearchOracle):
     """A chief's grid search."""
 
 
@@ -204,7 +232,7 @@ ORACLES: dict[tuple[bool, str], type[kt.Oracle]] = {
     (False, "random"): StartingRandomSearchOracle,
     (False, "bayesian"): StartingBayesianOptimizationOracle,
     (False, "hyperband"): kt.oracles.HyperbandOracle,
-    (False, "grid"): kt.oracles.GridSearchOracle,
+    (False, "grid"): ResumableGridSearchOracle,
     (True, "random"): ChiefRandomSearchOracle,
     (True, "bayesian"): ChiefBayesianOptimizationOracle,
     (True, "hyperband"): ChiefHyperbandOracle,
