@@ -117,3 +117,30 @@ def test_console_and_summary_count_statuses_alike(tmp_path):
     out = io.StringIO()
     print_summary(snapshot, None, out)
     assert "; trials: 2 completed, 1 failed, 1 interrupted\n" in out.getvalue()  # sorted by name
+
+
+def test_a_writer_stuck_in_its_disk_flush_does_not_hold_up_the_others(tmp_path):
+    """A worker stopped while it flushes its line (Ctrl+Z, SIGSTOP, a slow disk) must not freeze every
+    other writer of the log: the lock covers the write, not the flush (fsync)."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys, time\n"
+        "from tuner_app import results_writer as rw\n"
+        "rw.os.fsync = lambda fd: (print('flushing', flush=True), time.sleep(6))\n"
+        "rw.ResultsWriter(sys.argv[1], worker='slow').append('trial_started', trial_id='1')\n"
+    )
+    ResultsWriter(tmp_path).append("search_started", config={})
+    stuck = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert stuck.stdout.readline().strip() == "flushing"
+        started = time.monotonic()
+        ResultsWriter(tmp_path, worker="other").append("trial_started", trial_id="2")
+        waited = time.monotonic() - started
+    finally:
+        stuck.wait(timeout=30)
+    assert waited < 3, f"waited {waited:.1f} s for a writer that was flushing"
+    lines = (tmp_path / RESULTS_FILE).read_text().splitlines()
+    assert [json.loads(line)["worker"] for line in lines] == ["main", "slow", "other"]

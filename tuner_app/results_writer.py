@@ -1,8 +1,8 @@
 """Appends events to a project's results log (`results.jsonl`), safely for crashes and workers.
 
-Each event is one JSON line, written whole under an advisory lock and fsynced before `append`
-returns, so a kill loses at most the line being written and several worker processes can share one
-log. The reader is `tuner_app.results`.
+Each event is one JSON line, written whole under an advisory lock and fsynced (after the lock is
+released) before `append` returns, so a kill loses at most the line being written and several worker
+processes can share one log. The reader is `tuner_app.results`.
 """
 
 from __future__ import annotations
@@ -47,6 +47,11 @@ class ResultsWriter:
                 self._end = os.fstat(fd).st_size
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+            # Flushed to disk after the lock is let go: the line is already in the log for every
+            # reader and writer, and fsync is the slow part (milliseconds; more on a busy disk). Held
+            # through it, a writer stopped there (Ctrl+Z, SIGSTOP, a debugger) froze every other
+            # worker's next event, and once a resumed chief, until it was continued.
+            os.fsync(fd)
         finally:
             os.close(fd)
         return record
@@ -91,15 +96,14 @@ def _repair_torn_tail(fd: int) -> None:
 
 
 def _append_whole_line(fd: int, line: bytes) -> None:
-    """Append `line` and flush it to disk, whole or not at all: on a full disk os.write writes what
-    fits and only the next write raises (ENOSPC); the part written is cut off again, so the log keeps
-    no torn line (the caller holds the lock, so nobody appended meanwhile)."""
+    """Append `line` whole or not at all: on a full disk os.write writes what fits and only the next
+    write raises (ENOSPC); the part written is cut off again, so the log keeps no torn line (the
+    caller holds the lock, so nobody appended meanwhile)."""
     start = os.fstat(fd).st_size
     try:
         view = memoryview(line)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
     except OSError:
         try:
             os.ftruncate(fd, start)
