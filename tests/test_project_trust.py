@@ -189,6 +189,8 @@ def test_lines_of_the_wrong_shape_are_counted_never_raised(tmp_path):
         '{"event": "trial_started", "time": "noon", "trial_id": "1"}',
         '{"event": "search_started", "time": 1, "config": {"max_trials": "ten"}}',
         '{"event": "search_started", "time": 1, "config": [1]}', "{not json",
+        '{"event": "search_finished", "time": 1' + "0" * 400 + "}",  # OverflowError in isfinite
+        "[" * 100_000 + "]" * 100_000,  # RecursionError in json.loads
     ]  # fmt: skip
     with open(tmp_path / RESULTS_FILE, "a") as handle:
         handle.write("\n".join(bad) + "\n")

@@ -405,6 +405,8 @@ class ResultsReader:
             self._bad(str(exc) if isinstance(exc, BadEvent) else "not JSON")
         except (TypeError, AttributeError, KeyError) as exc:  # a shape checked_event did not foresee
             self._bad(f"{type(exc).__name__}: {exc}")
+        except (OverflowError, RecursionError) as exc:  # a 400-digit number; brackets nested 100,000 deep
+            self._bad(f"{type(exc).__name__}: a number or nesting too big to read")
 
     def _bad(self, why: str) -> None:
         self._bad_lines += 1

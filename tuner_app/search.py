@@ -103,6 +103,7 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
     from tuner_app.console import ConsoleProgress, print_summary
     from tuner_app.distributed import DistributedError
     from tuner_app.engine import ProjectDirError, SearchEngine, SearchError
+    from tuner_app.events import SearchState
     from tuner_app.results import ResultsError, read_results
 
     progress = ConsoleProgress(config, quiet=args.quiet)
@@ -139,7 +140,10 @@ def _main(argv: Sequence[str] | None, signals: _Signals) -> int:
                 file=sys.stderr,
             )
             return ExitCode.FAILED
-    return ExitCode.INTERRUPTED if interrupted() else ExitCode.OK
+    # A Ctrl+C that came too late to cut anything short (the last trial had ended; the test ran to
+    # its end) leaves a finished search: exit 0, as its log says, not 130.
+    stopped_early = interrupted() and outcome.state is not SearchState.FINISHED
+    return ExitCode.INTERRUPTED if stopped_early else ExitCode.OK
 
 
 def _run_reporting_crashes(engine: SearchEngine):

@@ -69,3 +69,59 @@ def test_menu_starts_a_new_search_from_a_trials_configuration(window, cli_projec
     assert config.project_dir != cli_project
     form.set_first_trial(None)
     assert form.build_config().first_trial is None
+
+
+def _write_log(folder: Path, hyperparameters: list[dict], scores: list[float]) -> None:
+    events = [{"event": "search_started", "time": 1.8e9, "config": {"family": "dense"}}]
+    for i, (hps, score) in enumerate(zip(hyperparameters, scores, strict=True)):
+        trial_id, when = f"{i:03d}", 1.8e9 + i
+        events += [
+            {"event": "trial_started", "time": when, "trial_id": trial_id, "hyperparameters": hps},
+            {
+                "event": "epoch",
+                "time": when,
+                "trial_id": trial_id,
+                "epoch": 0,
+                "metrics": {"val_accuracy": score},
+            },
+            {"event": "trial_finished", "time": when + 1, "trial_id": trial_id, "status": "completed"},
+        ]
+    (folder / "results.jsonl").write_text("".join(json.dumps({"worker": "main", **e}) + "\n" for e in events))
+
+
+def test_a_long_value_far_down_the_table_still_gets_its_width(window, qtbot, tmp_path: Path) -> None:
+    """Columns are measured over the rows, not only those on screen, and the user may still resize
+    them (found by a break-it pass: the worst trial's long value stayed cut off for good)."""
+    long = "a_very_long_activation_name_indeed"
+    _write_log(
+        tmp_path,
+        [{"activation": long if i == 0 else "relu"} for i in range(200)],
+        [i / 200 for i in range(200)],
+    )
+    fits = window.column_fitter.fits
+    assert window.open_project(tmp_path)
+    qtbot.waitUntil(lambda: window.column_fitter.fits > fits, timeout=5000)
+    header = window.table.horizontalHeader()
+    column = window.table_model.columns.index("activation")
+    assert header.sectionSize(column) >= window.table.fontMetrics().horizontalAdvance(long)
+    assert header.sectionResizeMode(column) == header.ResizeMode.Interactive
+    header.resizeSection(column, 40)  # the user narrows it: a later fit without longer text keeps that
+    window.column_fitter.fit()
+    assert header.sectionSize(column) == 40
+
+
+def test_a_text_value_in_a_finished_record_makes_its_column_textual() -> None:
+    """Found by a break-it pass: only new rows were looked at, so a changed row's text sorted as missing."""
+    from snapshots import snapshot, trial
+
+    from tuner_app.gui.trial_model import TrialTableModel
+
+    model = TrialTableModel()
+    model.update(snapshot([trial("0", {"units": 64}, [0.5], status="running")]))
+    model.update(snapshot([trial("0", {"units": "wide"}, [0.5]), trial("1", {"units": 32}, [0.6])]))
+    fresh = TrialTableModel()
+    fresh.update(snapshot([trial("0", {"units": "wide"}, [0.5]), trial("1", {"units": 32}, [0.6])]))
+    column = model.columns.index("units")
+    keys = [model.data(model.index(row, column), SORT_ROLE) for row in range(2)]
+    assert keys == ["wide", "32"]  # sorted as text, like a table built from scratch
+    assert keys == [fresh.data(fresh.index(row, column), SORT_ROLE) for row in range(2)]

@@ -66,7 +66,9 @@ class TrialTableModel(QAbstractTableModel):
             if row is not None and self._rows[row] is not trial and self._rows[row] != trial:
                 self._rows[row] = trial
                 changed.append(row)
-        text_columns = self._find_text_columns(new) if new else self._text_columns
+        # A changed row counts too: its finished record may carry a text value its start had not.
+        looked_at = new + [self._rows[row] for row in changed]
+        text_columns = self._find_text_columns(looked_at) if looked_at else self._text_columns
         if text_columns != self._text_columns:  # a column turned textual: every row's sort key moves
             self._text_columns = text_columns
             changed = list(range(len(self._rows)))
