@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.table.horizontalHeader().setSortIndicatorShown(True)
         self.table.sortByColumn(FIXED_HEAD.index(SCORE), Qt.SortOrder.DescendingOrder)  # best first
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.column_fitter = ColumnFitter(self.table)  # widths follow the text, without stalls
+        self.column_fitter = ColumnFitter(self.table, self.table_model)  # widths follow the text
         self.table.verticalHeader().hide()
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
