@@ -33,6 +33,29 @@ sys.exit(0)
 """
 
 
+# Canvases deleted while the render thread draws them (a window closed mid-draw), again and again.
+DELETE_DURING_DRAW = """
+import os, sys, time
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+import shiboken6
+from PySide6.QtWidgets import QApplication
+from tuner_app.gui.plots import CurvesCanvas, ProgressCanvas, stop_renderer
+app = QApplication(sys.argv[:1])
+kept = ProgressCanvas()
+for i in range(300):
+    canvas = (CurvesCanvas if i % 2 else ProgressCanvas)()
+    canvas.resize(400 + i % 7, 300)
+    canvas.render(None, [])
+    kept.render(None, [])
+    time.sleep((i % 5) * 0.002)  # the deletion lands at varying points of the draw
+    shiboken6.delete(canvas)
+    app.processEvents()
+kept.flush()
+print("survived", kept.draws > 0 and not kept._image.isNull(), flush=True)
+sys.exit(0 if stop_renderer(30) else 1)
+"""
+
+
 def child_env() -> dict[str, str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "TF_CPP_MIN_LOG_LEVEL": "2"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -84,3 +107,15 @@ def test_closing_the_app_during_a_search_stops_it_and_exits_0(tmp_path: Path) ->
     started = sum(e["event"] == "trial_started" for e in events)
     epochs = sum(e["event"] == "epoch" for e in events)
     assert started <= 2 and epochs < 2 * 3  # it stopped early: not the whole 2 trials x 3 epochs
+
+
+@pytest.mark.slow
+def test_canvases_deleted_while_drawn_never_crash_the_process() -> None:
+    """The render thread once emitted its picture on a canvas being deleted and the process died
+    (SIGSEGV, CI 2026-11-26); pictures now travel through one bridge object that is never deleted."""
+    done = subprocess.run(
+        [sys.executable, "-c", DELETE_DURING_DRAW], cwd=ROOT, env=child_env(), capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-2000:]}"
+    assert done.stdout.strip() == "survived True"  # the canvas that stayed still got its pictures

@@ -157,15 +157,12 @@ def _segments(positions: tuple[float | None, ...]) -> list[list[tuple[float, flo
 class ImportanceCanvas(AnalysisCanvas):
     """Each hyperparameter's share of the score's explained variation, with the method named."""
 
-    _computed = Signal()
-
     def __init__(self, parent=None, size: tuple[float, float] = (8.0, 3.6)):
         self._cache: tuple[Any, trial_analysis.Importance] | None = None
         self._computing: Any = None
         self._latest: tuple[SearchSnapshot | None, list[str]] = (None, [])
         self._thread: threading.Thread | None = None
         super().__init__(parent, size)
-        self._computed.connect(self._recompute_done, Qt.ConnectionType.QueuedConnection)
 
     @staticmethod
     def key(snapshot: SearchSnapshot) -> Any:
@@ -193,10 +190,9 @@ class ImportanceCanvas(AnalysisCanvas):
             value = trial_analysis.Importance((), (), 0, trial_analysis.IMPORTANCE_METHOD, f"failed: {exc}")
         self._cache = (key, value)
         self._computing = None
-        try:
-            self._computed.emit()
-        except RuntimeError:  # the widget is gone
-            pass
+        self._bridge.call_soon(
+            self, "_recompute_done"
+        )  # never a signal on this widget: see plots._PictureBridge
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Wait for a running fit: a daemon thread still inside scikit-learn's compiled code when the

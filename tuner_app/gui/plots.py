@@ -19,19 +19,20 @@ measures every tick label on each draw).
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
-from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -120,8 +121,63 @@ class _RenderThread:
                 canvas._rasterise(request)
             except Exception:  # one bad draw must not stop every later picture
                 log.exception("Drawing %s failed", type(canvas).__name__)
-                with contextlib.suppress(RuntimeError):  # the widget may be gone
-                    canvas._failed.emit(request)  # answered, with no picture: flush() must not wait
+                canvas._bridge.send(canvas, None, request)
+
+
+class _PictureBridge(QObject):
+    """Carries pictures from the render thread to their canvases on the GUI thread.
+
+    Why not a signal on each canvas: the render thread emitted on a canvas that the GUI thread was
+    deleting meanwhile (a window closed while its last picture was being drawn), and Qt crashed the
+    process (SIGSEGV in `_rasterise`'s emit, CI run of 2026-11-26); a Python-side check cannot
+    close that race. This object is made once, on the GUI thread, and never deleted; it holds the
+    canvases weakly and hands a picture on only to a canvas that still exists.
+    """
+
+    _carried = Signal(object, object, int)  # weak reference to the canvas, QImage or None, request
+    _called = Signal(object, str)  # weak reference to the canvas, the name of a method to call
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._carried.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._called.connect(self._call, Qt.ConnectionType.QueuedConnection)
+
+    def call_soon(self, canvas: PlotCanvas, method: str) -> None:
+        """Any thread: call `canvas.<method>()` on the GUI thread, if the canvas still exists then
+        (the importance canvas's worker thread says its forest is fitted this way)."""
+        self._called.emit(weakref.ref(canvas), method)
+
+    @Slot(object, str)
+    def _call(self, ref: weakref.ref, method: str) -> None:
+        canvas = ref()
+        if canvas is not None and shiboken6.isValid(canvas):
+            getattr(canvas, method)()
+
+    def send(self, canvas: PlotCanvas, image: QImage | None, request: int) -> None:
+        """Render thread: queue `image` (None: the draw failed) for `canvas`."""
+        self._carried.emit(weakref.ref(canvas), image, request)
+
+    @Slot(object, object, int)
+    def _deliver(self, ref: weakref.ref, image: QImage | None, request: int) -> None:
+        canvas = ref()
+        if canvas is None or not shiboken6.isValid(canvas):
+            return  # the canvas was deleted while its picture was drawn
+        if image is None:
+            canvas._answered(request)  # answered, with no picture: flush() must not wait
+        else:
+            canvas._show_picture(image, request)
+
+
+_bridge: _PictureBridge | None = None
+
+
+def _picture_bridge() -> _PictureBridge:
+    """The bridge, made on first use from the GUI thread (canvases ask for pictures from there)."""
+    global _bridge
+    with _render_lock:
+        if _bridge is None:
+            _bridge = _PictureBridge()
+        return _bridge
 
 
 _render_thread: _RenderThread | None = None
@@ -158,9 +214,6 @@ atexit.register(stop_renderer)  # atexit runs before the interpreter starts endi
 class PlotCanvas(QWidget):
     """A figure shown as a picture; subclasses build their artists once and update them in `update_data`."""
 
-    _drawn = Signal(QImage, int)  # the picture, and the last request it answers
-    _failed = Signal(int)  # a request whose draw raised (logged); the old picture stays
-
     def __init__(self, parent=None, size: tuple[float, float] = (6.0, 4.0)):
         super().__init__(parent)
         # Fixed margins, not constrained layout: layout solving measured ~70 ms of each redraw here.
@@ -180,8 +233,7 @@ class PlotCanvas(QWidget):
         self._target_size = (self._size_hint.width(), self._size_hint.height(), 1.0)  # set on resize
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 160)
-        self._drawn.connect(self._show_picture, Qt.ConnectionType.QueuedConnection)
-        self._failed.connect(self._answered, Qt.ConnectionType.QueuedConnection)
+        self._bridge = _picture_bridge()  # made here, on the GUI thread (see _PictureBridge)
 
     # -- data (GUI thread) --------------------------------------------------------------------
     def render(self, snapshot: SearchSnapshot | None, selection: list[str] | None = None) -> None:
@@ -241,8 +293,7 @@ class PlotCanvas(QWidget):
             image = QImage(bytes(buffer), buffer.shape[1], buffer.shape[0], QImage.Format.Format_RGBA8888)
             self.draws += 1
         image.setDevicePixelRatio(ratio)
-        with contextlib.suppress(RuntimeError):  # the widget was deleted while its figure was drawn
-            self._drawn.emit(image, request)
+        self._bridge.send(self, image, request)
 
     def _answered(self, request: int) -> None:
         self._shown = max(self._shown, request)
