@@ -7,7 +7,9 @@ Source digits (`--source`):
   without touching the test images;
 - uci: other writers: scikit-learn's copy of the UCI optical digits (1,797 digits by 13 writers who
   are not MNIST's, NIST forms, 8x8 images of 0-16 ink counts; shipped inside scikit-learn, which
-  the product already depends on).
+  the product already depends on);
+- mnist8: the mnist digits degraded the way the UCI ones were made (`like_uci`), the control that
+  tells the UCI digits' 8x8 resolution from their writers.
 Each digit is upsampled (4x for MNIST, 8x for UCI, bilinear), thinned to a one-pixel skeleton
 (Zhang-Suen, tuner_app.preprocess.thin) and redrawn on the real drawing pad widget
 (tuner_app.gui.pad.DrawingPad, Qt offscreen, its QPainter with round caps and antialiasing) at pen
@@ -26,8 +28,13 @@ give back. The report breaks the accuracy down by the stroke width a drawing has
 percentile), so "> 6 px" drawings are blobs whose loops may be filled in.
 Writes benchmarks/results/REPORT.{md,json} (`--report`, default drawn_digits).
 
+`--train start,augment,...` trains the conv START point first (no augmentation; the space's
+rotation, translation and zoom; that plus random stroke width: see VARIANTS) and checks each
+model: the measurement behind not adding stroke-width augmentation to the spaces.
+
 Usage: python benchmarks/drawn_digits.py MODEL.keras [--count 1000] [--widths 4,10,18,32,48]
        [--source mnist|uci] [--renderer pad|pil] [--stroke-range 2,3.5] [--report NAME] [--seed 0]
+       python benchmarks/drawn_digits.py --train start,augment,augment+dilate [--epochs 8] ...
 """
 
 from __future__ import annotations
@@ -160,50 +167,46 @@ def load_source(source: str, seed: int, count: int) -> tuple[np.ndarray, np.ndar
     from tuner_app import data as data_module
 
     splits = data_module.split_train_validation(data_module.load_mnist(), 10_000, None, seed)
-    return splits.validation.x[:count].astype(np.float32), splits.validation.y[:count], 4
+    images, labels = splits.validation.x[:count].astype(np.float32), splits.validation.y[:count]
+    if source == "mnist8":
+        return np.stack([like_uci(img) for img in images]), labels, 8
+    return images, labels, 4
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("model")
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--widths", default="4,6,10,18,24,32,48")
-    parser.add_argument("--source", choices=("mnist", "uci"), default="mnist")
-    parser.add_argument("--renderer", choices=("pad", "pil"), default="pad")
-    parser.add_argument("--stroke-range", default=None, help="LO,HI (px at 28x28); default: the product's")
-    parser.add_argument("--report", default="drawn_digits")
-    parser.add_argument("--seed", type=int, default=0, help="the model's search seed: its validation split")
-    args = parser.parse_args()
-    stroke_range = (
-        tuple(float(v) for v in args.stroke_range.split(",")) if args.stroke_range else STROKE_RANGE
-    )
-    info = machine()
-    load_before = load_average()
-    started = time.perf_counter()
-    from tuner_app.predict import load_model
+def like_uci(image: np.ndarray) -> np.ndarray:
+    """An MNIST digit made the way the UCI optical digits were: its ink's box scaled to fill a 32x32
+    bitmap on its longer side (aspect kept, centred: UCI's digits all fill the height, their widths
+    vary by class), then the number of inked pixels in each 4x4 block (0-16, here / 16) as an 8x8
+    image. Separates what the UCI check loses to its 8x8 resolution from what it loses to other
+    writers."""
+    rows = np.flatnonzero((image > 0.5).any(axis=1))
+    cols = np.flatnonzero((image > 0.5).any(axis=0))
+    if len(rows) == 0:
+        return np.zeros((8, 8), np.float32)
+    crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    scale = 32 / max(crop.shape)
+    scaled = ndimage.zoom(crop, scale, order=1, grid_mode=True, mode="nearest")[:32, :32]
+    bitmap = np.zeros((32, 32), bool)
+    top, left = (32 - scaled.shape[0]) // 2, (32 - scaled.shape[1]) // 2
+    bitmap[top : top + scaled.shape[0], left : left + scaled.shape[1]] = scaled > 0.5
+    return (bitmap.reshape(8, 4, 8, 4).sum(axis=(1, 3)) / 16.0).astype(np.float32)
 
-    images, labels, upsample = load_source(args.source, args.seed, args.count)
-    model = load_model(args.model)
-    render = PadRenderer() if args.renderer == "pad" else PilRenderer()
+
+def check(model, images, labels, upsample, widths, render, stroke_range) -> dict:
+    """The references and the accuracy per pen width, with and without the stroke-width clamping."""
     preprocessings = {"clamped": stroke_range, "as drawn": None}
-
-    def accuracy(inputs: list[np.ndarray]) -> float:
-        return float((model.predict(np.stack(inputs), verbose=0).argmax(1) == labels).mean())
 
     def per_digit(inputs: list[np.ndarray]) -> np.ndarray:
         return model.predict(np.stack(inputs), verbose=0).argmax(1) == labels
 
     reference = {}
-    if args.source == "mnist":
-        reference["original"] = accuracy(list(images))
-        mnist_original = reference["original"]
-    else:
-        mnist_original = None
-    for name, rng_ in preprocessings.items():
-        reference[f"original through the preprocessing, {name}"] = accuracy(
-            [preprocess_drawing(img, dark_on_light=False, stroke_range=rng_) for img in images]
+    if images.shape[1] == 28:
+        reference["original"] = float(per_digit(list(images)).mean())
+    for name, range_ in preprocessings.items():
+        reference[f"original through the preprocessing, {name}"] = float(
+            per_digit(
+                [preprocess_drawing(img, dark_on_light=False, stroke_range=range_) for img in images]
+            ).mean()
         )
     strokes = [skeleton_strokes(img, upsample) for img in images]
     rng = np.random.default_rng(0)
@@ -212,26 +215,31 @@ def main() -> None:
         render(*own_drawing(img, points, pairs, upsample))
         for img, (points, pairs) in zip(images, strokes, strict=True)
     ]
-    for name, rng_ in preprocessings.items():
-        reference[f"own size and width, {name}"] = accuracy(
-            [preprocess_drawing(c, stroke_range=rng_) for c in own]
+    for name, range_ in preprocessings.items():
+        reference[f"own size and width, {name}"] = float(
+            per_digit([preprocess_drawing(c, stroke_range=range_) for c in own]).mean()
         )
     print(reference, flush=True)
     results = {}
-    for width in [int(w) for w in args.widths.split(",")]:
+    for width in widths:
         canvases, drawn_widths = [], []
         for (points, pairs), (fraction, where) in zip(strokes, places, strict=True):
             scale, oy, ox = placement(points, width, fraction, where)
             canvases.append(render(segments(points, pairs, scale, oy, ox), width))
-            height = scale * (points[:, 0].max() - points[:, 0].min() + 1)
-            longer = scale * (points.max(axis=0) - points.min(axis=0) + 1).max()
-            drawn_widths.append(width * 20 / (max(height, longer) + width))
+            longer = scale * float((points.max(axis=0) - points.min(axis=0) + 1).max())
+            drawn_widths.append(width * 20 / (longer + width))
         drawn_widths = np.asarray(drawn_widths)
         row = {}
-        for name, rng_ in preprocessings.items():
-            correct = per_digit([preprocess_drawing(c, stroke_range=rng_) for c in canvases])
+        for name, range_ in preprocessings.items():
+            inputs, times = [], []
+            for c in canvases:
+                tick = time.perf_counter()
+                inputs.append(preprocess_drawing(c, stroke_range=range_))
+                times.append(1000 * (time.perf_counter() - tick))
+            correct = per_digit(inputs)
             row[name] = {
                 "accuracy": float(correct.mean()),
+                "preprocess_ms": [round(float(np.percentile(times, q)), 2) for q in (50, 95, 100)],
                 "by_box_width": {
                     f"{lo:g}-{hi:g}": [int(correct[(drawn_widths >= lo) & (drawn_widths < hi)].sum()),
                                        int(((drawn_widths >= lo) & (drawn_widths < hi)).sum())]
@@ -243,17 +251,131 @@ def main() -> None:
             f"width {width}: " + ", ".join(f"{k} {100 * v['accuracy']:.2f} %" for k, v in row.items()),
             flush=True,
         )
+    return {"reference": reference, "by_width": results}
+
+
+def random_stroke_width(x, erode: bool = True, stddev: float = 0.5):
+    """Training-only random stroke width, from stock Keras layers (a saved model with it still loads
+    in safe mode without this module): x + a * (dilate(x) - x) for a = min(n, 1), and with `erode`
+    x + a * (erode(x) - x) for a = min(-n, 1), n ~ N(0, stddev) per image (GaussianNoise on zeros:
+    0 outside training); dilation and erosion are 3x3 max-pooling of x and of -x (+-1 px a side)."""
+    import keras
+
+    layers = keras.layers
+    zeros = layers.Rescaling(0.0)(layers.GlobalMaxPooling2D(keepdims=True)(x))
+    noise = layers.GaussianNoise(stddev)(zeros)
+    grow = layers.ReLU(max_value=1.0)(noise)
+    dilated = layers.MaxPooling2D(3, strides=1, padding="same")(x)
+    parts = [x, layers.Multiply()([grow, layers.Subtract()([dilated, x])])]
+    if erode:
+        shrink = layers.ReLU(max_value=1.0)(layers.Rescaling(-1.0)(noise))
+        negative = layers.MaxPooling2D(3, strides=1, padding="same")(layers.Rescaling(-1.0)(x))
+        eroded = layers.Rescaling(-1.0)(negative)
+        parts.append(layers.Multiply()([shrink, layers.Subtract()([eroded, x])]))
+    return layers.Add()(parts)
+
+
+#: `--train` variants: the conv START point with no augmentation, with the space's augmentation
+#: (rotation, translation, zoom), and with that plus random stroke width (dilation and erosion, or
+#: dilation only).
+VARIANTS = ("start", "augment", "augment+stroke", "augment+dilate")
+
+
+def train_variant(variant: str, epochs: int, seed: int):
+    """Train the conv START point (plain Keras through the space's build and fit, the engine's
+    split) with `variant`'s augmentation; (model, validation accuracy per epoch, seconds)."""
+    import keras
+    import keras_tuner as kt
+
+    import search_spaces.conv as conv
+    from tuner_app import data as data_module
+
+    keras.utils.set_random_seed(seed)
+    space_augmentation = conv.augmentation
+    if variant.startswith("augment+"):
+        erode = variant == "augment+stroke"
+        conv.augmentation = lambda x: random_stroke_width(space_augmentation(x), erode=erode)
+    try:
+        hypermodel = conv.ConvHyperModel()
+        hp = kt.HyperParameters()
+        hp.values.update({**conv.ConvHyperModel.START, "augment": variant != "start"})
+        model = hypermodel.build(hp)
+        splits = data_module.split_train_validation(data_module.load_mnist(), 10_000, None, seed)
+        started = time.perf_counter()
+        history = hypermodel.fit(
+            hp,
+            model,
+            splits.train.x,
+            splits.train.y,
+            epochs=epochs,
+            validation_data=(splits.validation.x, splits.validation.y),
+            verbose=0,
+        )
+        seconds = time.perf_counter() - started
+    finally:
+        conv.augmentation = space_augmentation
+    return model, [round(float(v), 4) for v in history.history["val_accuracy"]], round(seconds, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("model", nargs="?", help="a .keras model (or --train)")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--widths", default="4,6,10,18,24,32,48")
+    parser.add_argument("--source", choices=("mnist", "uci", "mnist8"), default="mnist")
+    parser.add_argument("--renderer", choices=("pad", "pil"), default="pad")
+    parser.add_argument("--stroke-range", default=None, help="LO,HI (px at 28x28); default: the product's")
+    parser.add_argument(
+        "--train", help=f"instead of MODEL: train these variants first ({', '.join(VARIANTS)})"
+    )
+    parser.add_argument("--epochs", type=int, default=8, help="with --train")
+    parser.add_argument("--report", default="drawn_digits")
+    parser.add_argument("--seed", type=int, default=0, help="the model's search seed: its validation split")
+    args = parser.parse_args()
+    if bool(args.model) == bool(args.train):
+        parser.error("give a MODEL or --train VARIANTS")
+    stroke_range = (
+        tuple(float(v) for v in args.stroke_range.split(",")) if args.stroke_range else STROKE_RANGE
+    )
+    widths = [int(w) for w in args.widths.split(",")]
+    info = machine()
+    load_before = load_average()
+    started = time.perf_counter()
+    from tuner_app.predict import load_model
+
+    images, labels, upsample = load_source(args.source, args.seed, args.count)
+    render = PadRenderer() if args.renderer == "pad" else PilRenderer()
+    models = {}
+    if args.train:
+        for variant in args.train.split(","):
+            if variant not in VARIANTS:
+                parser.error(f"unknown variant {variant!r}; choose from {', '.join(VARIANTS)}")
+            model, curve, seconds = train_variant(variant, args.epochs, args.seed)
+            print(f"{variant}: validation accuracy per epoch {curve} ({seconds} s)", flush=True)
+            models[variant] = (model, {"validation_per_epoch": curve, "training_seconds": seconds})
+    else:
+        models[args.model] = (load_model(args.model), {})
+    checks = {}
+    for name, (model, training) in models.items():
+        result = check(model, images, labels, upsample, widths, render, stroke_range)
+        if args.source != "mnist":  # the ratio's base: the same model on MNIST's own digits
+            mnist, mnist_labels, _ = load_source("mnist", args.seed, 1000)
+            predicted = model.predict(mnist, verbose=0).argmax(1)
+            result["mnist_original"] = float((predicted == mnist_labels).mean())
+        checks[name] = {**training, **result}
     data = {
         "machine": info,
         "model": args.model,
+        "train": args.train,
+        "epochs": args.epochs if args.train else None,
         "source": args.source,
         "count": len(labels),
         "seed": args.seed,
         "renderer": render.name,
         "stroke_range": list(stroke_range),
-        "reference": reference,
-        "mnist_original": mnist_original,
-        "by_width": results,
+        "checks": checks,
         "seconds": round(time.perf_counter() - started, 1),
         "load_before": load_before,
         "load_after": load_average(),
@@ -268,6 +390,9 @@ def markdown(data) -> str:
         "never trained on)"
         if data["source"] == "mnist"
         else f"{data['count']} UCI optical digits (scikit-learn's load_digits: 13 writers other than MNIST's)"
+        if data["source"] == "uci"
+        else f"the first {data['count']} validation images (seed {data['seed']} split) made 8x8 the UCI way "
+        "(like_uci: ink box scaled to a 32x32 bitmap, inked pixels counted per 4x4 block)"
     )
     lines = [
         "# Drawn digits: digits redrawn as pen strokes on the pad, through the pad's preprocessing",
@@ -275,32 +400,45 @@ def markdown(data) -> str:
         f"{machine_line(data['machine'])}; load average {data['load_before']} before, {data['load_after']} "
         f"after; {data['seconds']} s. `{data['command']}`: {source}. Renderer: {data['renderer']}. "
         f"Stroke-width clamping: {data['stroke_range'][0]:g}-{data['stroke_range'][1]:g} px.",
-        "",
-        "| reference | accuracy |",
-        "|---|---|",
     ]
-    for name, acc in data["reference"].items():
-        lines.append(f"| {name} | {100 * acc:.2f} % |")
-    base = data["reference"].get("original") or data.get("mnist_reference")
-    base_name = "the originals" if data["source"] == "mnist" else "MNIST validation originals"
-    lines += [
-        "",
-        f"Ratio: accuracy on the drawings / accuracy on {base_name}"
-        + ("" if base else " (not measured in this run)")
-        + ". By box width: correct/drawn per stroke width once scaled to the 20-px box (px at 28x28).",
-        "",
-        "| pen width (px on the 280-px pad) | preprocessing | accuracy | ratio | "
-        + " | ".join(f"box width {lo:g}-{hi:g}" if hi < 99 else f"box width > {lo:g}" for lo, hi in BINS)
-        + " |",
-        "|---|---|---|---|" + "---|" * len(BINS),
-    ]
-    for width, row in data["by_width"].items():
-        for name, result in row.items():
-            ratio = f"{result['accuracy'] / base:.3f}" if base else "-"
-            bins = " | ".join(
-                f"{c}/{n} ({100 * c / n:.1f} %)" if n else "-" for c, n in result["by_box_width"].values()
+    for name, result in data["checks"].items():
+        base = result["reference"].get("original") or result.get("mnist_original")
+        lines += ["", f"## {name}", ""]
+        if data.get("train"):
+            lines += [
+                f"Trained {data['epochs']} epochs (conv START, seed {data['seed']}): validation accuracy per "
+                f"epoch {result['validation_per_epoch']}, {result['training_seconds']} s.",
+                "",
+            ]
+        lines += ["| reference | accuracy |", "|---|---|"]
+        if "mnist_original" in result:
+            lines.append(
+                f"| MNIST validation originals (first 1000) | {100 * result['mnist_original']:.2f} % |"
             )
-            lines.append(f"| {width} | {name} | {100 * result['accuracy']:.2f} % | {ratio} | {bins} |")
+        for reference, acc in result["reference"].items():
+            lines.append(f"| {reference} | {100 * acc:.2f} % |")
+        lines += [
+            "",
+            "Ratio: accuracy on the drawings / accuracy on "
+            + ("the originals" if data["source"] == "mnist" else "MNIST validation originals")
+            + ". By box width: correct/drawn per stroke width once scaled to the 20-px box (px at 28x28).",
+            "",
+            "| pen width (px on the 280-px pad) | preprocessing | accuracy | ratio | "
+            + " | ".join(f"box width {lo:g}-{hi:g}" if hi < 99 else f"box width > {lo:g}" for lo, hi in BINS)
+            + " | preprocessing ms (median, p95, max) |",
+            "|---|---|---|---|" + "---|" * len(BINS) + "---|",
+        ]
+        for width, row in result["by_width"].items():
+            for preprocessing, cell in row.items():
+                bins = " | ".join(
+                    f"{c}/{n} ({100 * c / n:.1f} %)" if n else "-" for c, n in cell["by_box_width"].values()
+                )
+                lines.append(
+                    f"| {width} | {preprocessing} | {100 * cell['accuracy']:.2f} % | "
+                    f"{cell['accuracy'] / base:.3f} | {bins} | "
+                    + ", ".join(f"{v:g}" for v in cell.get("preprocess_ms", []))
+                    + " |"
+                )
     return "\n".join(lines)
 
 
