@@ -13,7 +13,8 @@ percentile) is redrawn at the nearer end: its ink is eroded or dilated by the di
 distance transform) at 4x the final resolution, before the usual crop, resize and centring.
 Drawings within the range, most of MNIST's own digits among them, are left exactly as they are.
 Chosen with benchmarks/drawn_digits.py (MNIST digits redrawn as pen strokes on the pad, issue 11;
-benchmarks/results/drawn_digits.md): narrower ranges, down to a single width, did no better.
+benchmarks/results/drawn_digits.md, drawn_digits_range_*.md): narrower ranges, down to a single
+width, did no better on thin pens and worse on bold ones and on MNIST's own digits.
 Pure numpy + scipy.ndimage so the CLI, tests and the window share it without Qt.
 """
 
