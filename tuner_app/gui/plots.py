@@ -149,8 +149,8 @@ class _PictureBridge(QObject):
 
     @Slot(object, str)
     def _call(self, ref: weakref.ref, method: str) -> None:
-        canvas = ref()
-        if canvas is not None and shiboken6.isValid(canvas):
+        canvas = _living(ref)
+        if canvas is not None:
             getattr(canvas, method)()
 
     def send(self, canvas: PlotCanvas, image: QImage | None, request: int) -> None:
@@ -159,13 +159,19 @@ class _PictureBridge(QObject):
 
     @Slot(object, object, int)
     def _deliver(self, ref: weakref.ref, image: QImage | None, request: int) -> None:
-        canvas = ref()
-        if canvas is None or not shiboken6.isValid(canvas):
+        canvas = _living(ref)
+        if canvas is None:
             return  # the canvas was deleted while its picture was drawn
         if image is None:
             canvas._answered(request)  # answered, with no picture: flush() must not wait
         else:
             canvas._show_picture(image, request)
+
+
+def _living(ref: weakref.ref) -> PlotCanvas | None:
+    """The canvas behind `ref`, or None once its Python object or its Qt widget is gone."""
+    canvas = ref()
+    return canvas if canvas is not None and shiboken6.isValid(canvas) else None
 
 
 _bridge: _PictureBridge | None = None
