@@ -7,6 +7,7 @@ Exit codes (tuner_app.exit_codes.ExitCode): 0 success, 1 the search failed, 2 ba
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -203,11 +204,15 @@ class _Signals:
     def __init__(self) -> None:
         self.hits: list[int] = []
         self.engine: SearchEngine | None = None
+        self._deliveries = _delivery_counter()
         signal.signal(signal.SIGINT, self._handle)
         signal.signal(signal.SIGTERM, self._handle)
 
     def _handle(self, signum: int, _frame: object) -> None:
-        self.hits.append(signum)
+        # Python runs a handler only between bytecodes of the main thread: two signals that arrive
+        # while it is inside one long TensorFlow call reach this handler once. The wakeup pipe got
+        # one byte per signal the process received, so a quick second Ctrl+C is not lost.
+        self.hits.extend([signum] * max(1, self._deliveries()))
         if self.engine is None:
             raise _Interrupted
         if len(self.hits) > 1:
@@ -231,6 +236,33 @@ class _Signals:
             raise _Interrupted
         self.engine = engine
         return lambda: bool(self.hits)
+
+
+@functools.cache  # one pipe per process, however often main() runs in it
+def _delivery_counter() -> Callable[[], int]:
+    """How many signals arrived since the last call, counted by CPython's C-level handler, which
+    writes one byte to the wakeup fd for each (signal.set_wakeup_fd). Returns 0 where no pipe can be
+    made; the handler then counts one per call."""
+    try:
+        read_end, write_end = os.pipe()
+        for end in (read_end, write_end):
+            os.set_blocking(end, False)
+        signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except (OSError, ValueError):  # ValueError: not the main thread (an embedding caller)
+        return lambda: 0
+
+    def count() -> int:
+        received = 0
+        while True:
+            try:
+                chunk = os.read(read_end, 512)
+            except BlockingIOError:
+                return received
+            if not chunk:
+                return received
+            received += len(chunk)
+
+    return count
 
 
 def _stop_on_signals() -> _Signals:
