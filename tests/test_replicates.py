@@ -17,6 +17,7 @@ from tuner_app import data
 from tuner_app.config import SearchConfig
 from tuner_app.console import print_summary
 from tuner_app.engine import BEST_MODEL_FILE, SearchEngine
+from tuner_app.final_test import ENSEMBLE_MODEL_FILE
 from tuner_app.report import SUMMARY_JSON, format_test_result, summary_dict
 from tuner_app.results import ResultsWriter, read_results
 
@@ -99,6 +100,20 @@ def test_each_replicate_of_the_best_trial_is_tested_once(tmp_path, small_npz):
         _, test_accuracy = model.evaluate(test_split.x, test_split.y, verbose=0)
         assert test_accuracy == pytest.approx(accuracies[k], abs=1e-6), f"replicate {k}"
 
+    # Their ensemble is one model whose output is the replicates' average prediction, tested once.
+    ensemble = keras.models.load_model(project / ENSEMBLE_MODEL_FILE)
+    each = []
+    for path in files:
+        quietly_load_weights(model, path)
+        each.append(model.predict(test_split.x, verbose=0))
+    average = np.mean(each, axis=0)
+    np.testing.assert_allclose(ensemble.predict(test_split.x, verbose=0), average, atol=1e-5)
+    expected = float(np.mean(np.argmax(average, axis=1) == test_split.y))
+    assert test["ensemble_test_accuracy"] == pytest.approx(expected, abs=1e-9)
+    assert test["ensemble_model_path"] == ENSEMBLE_MODEL_FILE
+    assert snapshot.ensemble_model_path == project / ENSEMBLE_MODEL_FILE
+    assert replicates.ensemble_accuracy == test["ensemble_test_accuracy"]
+
     # summary.json and the console's end-of-search lines carry the test mean ± std.
     summary = json.loads((project / SUMMARY_JSON).read_text())
     assert summary["test"]["test_accuracies"] == accuracies
@@ -109,6 +124,7 @@ def test_each_replicate_of_the_best_trial_is_tested_once(tmp_path, small_npz):
     mean_std = f"{100 * np.mean(accuracies):.2f} ± {100 * np.std(accuracies, ddof=1):.2f} %"
     assert f"replicates {mean_std}" in out.getvalue()
     assert f"(replicate {best + 1} of 3)" in out.getvalue()
+    assert f"their ensemble {100 * expected:.2f} %" in out.getvalue()
 
 
 def test_a_single_execution_search_keeps_one_checkpoint_and_one_test_figure(finished_project):
@@ -117,6 +133,8 @@ def test_a_single_execution_search_keeps_one_checkpoint_and_one_test_figure(fini
     snapshot = read_results(finished_project)
     assert snapshot.test is not None and snapshot.test["test_accuracy"] is not None
     assert not {"test_accuracies", "test_accuracy_mean", "best_model_execution"} & set(snapshot.test)
+    assert "ensemble_test_accuracy" not in snapshot.test and snapshot.ensemble_model_path is None
+    assert not (finished_project / ENSEMBLE_MODEL_FILE).exists()
     assert snapshot.test_replicates is None
     assert format_test_result(snapshot.test) == f"{100 * snapshot.test['test_accuracy']:.2f} %"
     out = io.StringIO()

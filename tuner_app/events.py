@@ -101,11 +101,13 @@ _NONE = type(None)
 #: Fields a kind may carry, with their type when present. `test_evaluated` of a best trial with
 #: replicates (--executions > 1, tuner_app.final_test): each replicate's test accuracy and loss in
 #: execution order, their mean and sample standard deviation, the replicate best_model.keras holds
-#: (0-based) and each replicate's checkpoint (relative to the project folder).
+#: (0-based) and each replicate's checkpoint (relative to the project folder); their ensemble's test
+#: accuracy and cross-entropy and its file (`ensemble_model.keras`).
 _OPTIONAL: dict[Event, dict[str, type | tuple[type, ...]]] = {
     Event.TEST_EVALUATED: {
         "test_accuracies": list, "test_losses": list, "test_accuracy_mean": _NUMBER,
         "test_accuracy_std": _NUMBER, "best_model_execution": int, "replicate_checkpoints": list,
+        "ensemble_test_accuracy": _NUMBER, "ensemble_test_loss": _NUMBER, "ensemble_model_path": str,
     },
 }  # fmt: skip
 #: Optional list fields, with the type of their items.

@@ -8,7 +8,11 @@ over executions), the one the table, the console and summary.json show. KerasTun
 A trial with replicates (`--executions N`, N > 1) is ranked by their mean, so its test figure is a
 mean too: each replicate's own best epoch (kept by tuner_app.tuners, `execution_checkpoint`) is
 evaluated once on the test set, and `test_evaluated` records the N accuracies with their mean and
-sample standard deviation beside the single `test_accuracy` of `best_model.keras`.
+sample standard deviation beside the single `test_accuracy` of `best_model.keras`. The replicates
+together are also one more model: their ensemble (the average of their predicted probabilities),
+saved as `ensemble_model.keras` and tested once (`ensemble_test_accuracy`). It is not a selection:
+every trial with replicates gets one, and the best trial is still chosen on validation alone. On the
+conv family three replicates' ensemble is the way past 99.6 % test on a CPU (README, results table).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 import keras_tuner as kt
+import numpy as np
 
 from tuner_app.data import Split
 from tuner_app.disk import as_disk_full
@@ -31,6 +37,7 @@ from tuner_app.results import ReplicateTestScores, TrialRecord, mean_and_std, re
 from tuner_app.tuners import execution_checkpoint
 
 BEST_MODEL_FILE = "best_model.keras"
+ENSEMBLE_MODEL_FILE = "ensemble_model.keras"
 
 Emit = Callable[..., None]
 
@@ -102,19 +109,26 @@ def replicate_checkpoints(tuner: kt.Tuner, trial_id: str) -> list[Path] | None:
 
 
 def _test_replicates(tuner: kt.Tuner, trial: Any, test: Split, project_dir: Path) -> dict[str, Any]:
-    """The `test_evaluated` fields of the trial's replicates, each evaluated once (empty if none)."""
+    """The `test_evaluated` fields of the trial's replicates, each evaluated once, and of their
+    ensemble, saved beside the best model (empty if the trial has no replicates)."""
     paths = replicate_checkpoints(tuner, trial.trial_id)
     if paths is None:
         return {}
+    members = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model = tuner.load_model(trial)  # the trial's model, built; each replicate's weights in turn
-        losses, accuracies = [], []
         for checkpoint in paths:
+            model = tuner.load_model(trial)  # the trial's model, built, with this replicate's weights
             model.load_weights(checkpoint)
-            loss, accuracy = (float(v) for v in model.evaluate(test.x, test.y, verbose=0))
-            losses.append(loss)
-            accuracies.append(accuracy)
+            members.append(model)
+    losses, accuracies, probabilities = [], [], []
+    for model in members:  # evaluate, as for best_model.keras: its loss includes any weight penalty
+        loss, accuracy = (float(v) for v in model.evaluate(test.x, test.y, verbose=0))
+        losses.append(loss)
+        accuracies.append(accuracy)
+        probabilities.append(model.predict(test.x, batch_size=1024, verbose=0).astype(np.float64))
+    ensemble_loss, ensemble_accuracy = _cross_entropy_and_accuracy(np.mean(probabilities, axis=0), test.y)
+    _save_atomically(ensemble_of(members), project_dir / ENSEMBLE_MODEL_FILE)
     mean, std = mean_and_std(accuracies) or (None, None)
     record = _trial_record(project_dir, trial.trial_id)
     return dict(
@@ -124,7 +138,32 @@ def _test_replicates(tuner: kt.Tuner, trial: Any, test: Split, project_dir: Path
         test_accuracy_std=std,
         best_model_execution=record.best_execution if record is not None else None,
         replicate_checkpoints=[_relative(p, project_dir) for p in paths],
+        ensemble_test_accuracy=ensemble_accuracy,
+        ensemble_test_loss=ensemble_loss,
+        ensemble_model_path=ENSEMBLE_MODEL_FILE,
     )
+
+
+def _cross_entropy_and_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """Cross-entropy and accuracy of predicted class probabilities, as Keras's sparse categorical
+    loss (clipped at Keras's epsilon; no weight penalty: an ensemble has no one set of weights)
+    and accuracy compute them."""
+    labels = np.asarray(labels, dtype=np.int64)
+    chosen = probabilities[np.arange(len(labels)), labels]
+    loss = float(-np.mean(np.log(np.clip(chosen, keras.config.epsilon(), 1.0))))
+    accuracy = float(np.mean(np.argmax(probabilities, axis=1) == labels))
+    return loss, accuracy
+
+
+def ensemble_of(members: list[Any]) -> keras.Model:
+    """One model whose output is the average of `members`' outputs (same input, same classes):
+    what the pad and any Keras user load like a single model."""
+    inputs = keras.Input(shape=tuple(members[0].inputs[0].shape[1:]), name="image")
+    outputs = [
+        keras.Model(member.inputs[0], member.outputs[0], name=f"replicate_{k + 1}")(inputs)
+        for k, member in enumerate(members)
+    ]
+    return keras.Model(inputs, keras.layers.Average(name="digit")(outputs), name="ensemble")
 
 
 def _trial_record(project_dir: Path, trial_id: str) -> TrialRecord | None:

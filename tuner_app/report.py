@@ -47,7 +47,8 @@ def trial_row(trial: TrialRecord, names: list[str]) -> dict[str, Any]:
 def format_test_result(test: Mapping[str, Any] | None) -> str:
     """The best trial's test result in one phrase, for the console, reports and the window:
     "98.51 %", or with replicates "98.51 % (replicate 2 of 3); replicates 98.45 ± 0.05 %
-    (98.40, 98.51, 98.44 %)". Replicates are numbered from 1 here, as the console's "run 2/3"."""
+    (98.40, 98.51, 98.44 %); their ensemble 98.60 %". Replicates are numbered from 1 here, as the
+    console's "run 2/3"."""
     if not test:
         return "-"
     text = format_percent(test.get("test_accuracy"))
@@ -58,7 +59,10 @@ def format_test_result(test: Mapping[str, Any] | None) -> str:
     if replicates.best_model_execution is not None:
         text += f" (replicate {replicates.best_model_execution + 1} of {count})"
     each = ", ".join(f"{100 * a:.2f}" for a in replicates.accuracies)
-    return f"{text}; replicates {100 * replicates.mean:.2f} ± {100 * replicates.std:.2f} % ({each} %)"
+    text += f"; replicates {100 * replicates.mean:.2f} ± {100 * replicates.std:.2f} % ({each} %)"
+    if replicates.ensemble_accuracy is not None:
+        text += f"; their ensemble {format_percent(replicates.ensemble_accuracy)}"
+    return text
 
 
 def summary_dict(snapshot: SearchSnapshot, top: int = 10) -> dict[str, Any]:

@@ -171,6 +171,9 @@ class ReplicateTestScores:
     std: float  # sample standard deviation, as for validation
     #: The 0-based execution whose weights best_model.keras holds (its test accuracy is `test_accuracy`).
     best_model_execution: int | None
+    #: The replicates' ensemble (average prediction, `ensemble_model.keras`) on test; None in logs
+    #: written before ensembles were kept.
+    ensemble_accuracy: float | None = None
 
     @classmethod
     def from_test(cls, test: Mapping[str, Any] | None) -> ReplicateTestScores | None:
@@ -182,12 +185,14 @@ class ReplicateTestScores:
             return None
         losses = test.get("test_losses")
         best = test.get("best_model_execution")
+        ensemble = test.get("ensemble_test_accuracy")
         return cls(
             accuracies=tuple(float(v) for v in accuracies),
             losses=tuple(float(v) for v in losses) if isinstance(losses, list) else (),
             mean=stats[0],
             std=stats[1],
             best_model_execution=best if isinstance(best, int) and not isinstance(best, bool) else None,
+            ensemble_accuracy=float(ensemble) if isinstance(ensemble, (int, float)) else None,
         )
 
 
@@ -240,6 +245,14 @@ class SearchSnapshot:
         if not self.test or not self.test.get("model_path"):
             return None
         return self.project_dir / Path(str(self.test["model_path"])).name
+
+    @property
+    def ensemble_model_path(self) -> Path | None:
+        """The best trial's replicates as one model (tuner_app.final_test), inside this folder; None
+        for a search of one execution per trial."""
+        if not self.test or not self.test.get("ensemble_model_path"):
+            return None
+        return self.project_dir / Path(str(self.test["ensemble_model_path"])).name
 
     def status_counts(self) -> dict[str, int]:
         """Trials per status name, in the order each status first appears (summary.json keeps it)."""

@@ -3,10 +3,13 @@ user's pick, and says "not sure" below a stated threshold."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from tests.gui.conftest import ROOT
 from tuner_app.gui.pad_panel import NOT_SURE_BELOW, answer_text
 from tuner_app.results import read_results
 
@@ -47,3 +50,21 @@ def test_any_trial_model_and_the_users_pick_is_kept(window, qtbot, cli_project: 
     actions = {a.text(): a for a in window.trial_menu(other).actions()}
     actions["Use the project's best model on the pad"].trigger()
     qtbot.waitUntil(lambda: "best model of copy" in panel.model_label.text(), timeout=60_000)
+
+
+def test_the_pad_uses_the_replicates_ensemble_when_the_best_trial_has_one(window, qtbot, tmp_path) -> None:
+    project = tmp_path / "replicates"
+    cmd = [sys.executable, "-m", "tuner_app.search", "--family", "dense", "--max-trials", "1"]
+    cmd += ["--epochs", "1", "--executions", "2", "--subset", "2000", "--quiet"]
+    cmd += ["--project-dir", str(project)]
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    window.open_project(project)
+    panel = window.pad_panel
+    qtbot.waitUntil(lambda: panel.model is not None and not window.model_loading(), timeout=60_000)
+    assert panel.model_label.text() == f"Model: ensemble of {project.name} (trial 0)"
+    assert [layer.name for layer in panel.model.layers][1:3] == ["replicate_1", "replicate_2"]
+    ensemble = read_results(project).test["ensemble_test_accuracy"]
+    assert f"their ensemble {100 * ensemble:.2f} %" in window.state_label.text()
+    panel.pad.draw_polyline([(70, 62), (205, 60), (140, 225)])
+    assert panel.probabilities is not None and abs(panel.probabilities.sum() - 1) < 1e-3

@@ -28,14 +28,14 @@ class PadModels(QObject):
         self.panel = panel
         self._window = window  # the error dialogs' parent
         self._model_from_user = False
-        self._model_mtime: float | None = None
+        self._model_stamp: tuple[Path, float] | None = None
         self._model_request = 0  # only the latest load request's model reaches the pad
         self.model_loaders: list[ModelLoader] = []
         self.closing = False  # the window is going: no new load of the project's best model
 
     def new_project(self) -> None:
         """Another project is open: its best model is loaded when it has one (unless the user picked one)."""
-        self._model_mtime = None  # the pad keeps its model until this project saves a better one
+        self._model_stamp = None  # the pad keeps its model until this project saves a better one
 
     def open_model(self, path: str | Path, from_user: bool = True, label: str | None = None) -> None:
         """Load a model for the pad in a ModelLoader thread; a dialog if it cannot be used.
@@ -59,7 +59,7 @@ class PadModels(QObject):
     def use_best_model(self, snapshot: SearchSnapshot | None) -> None:
         """Back to the open project's best model (and follow it as it improves)."""
         self._model_from_user = False
-        self._model_mtime = None
+        self._model_stamp = None
         if snapshot is not None:
             self.maybe_load_best_model(snapshot)
 
@@ -99,14 +99,18 @@ class PadModels(QObject):
         """Use the project's best model once the engine saved it, unless the user picked one."""
         if self.closing or any(loader.from_user for loader in self.model_loaders):
             return  # closing, or the user's pick, still loading, wins
-        path = snapshot.best_model_path  # inside the opened folder, even for a moved project
+        # The replicates' ensemble when the best trial has them (it tests better than any one of
+        # them), else the best model; both inside the opened folder, even for a moved project.
+        ensemble = snapshot.ensemble_model_path
+        path = ensemble if ensemble is not None and ensemble.is_file() else snapshot.best_model_path
         if self._model_from_user or path is None or not path.is_file():
             return
         mtime = path.stat().st_mtime
-        if mtime != self._model_mtime:
-            self._model_mtime = mtime
+        if (path, mtime) != self._model_stamp:
+            self._model_stamp = (path, mtime)
             trial = snapshot.test.get("trial_id") if snapshot.test else None
-            label = f"best model of {snapshot.project_dir.name}" + (f" (trial {trial})" if trial else "")
+            what = "ensemble" if path == ensemble else "best model"
+            label = f"{what} of {snapshot.project_dir.name}" + (f" (trial {trial})" if trial else "")
             self.open_model(path, from_user=False, label=label)
 
     def wait_for_loaders(self) -> None:

@@ -61,8 +61,11 @@ def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> st
         if replicates is not None:  # --executions > 1: every replicate of the best trial was tested
             text += (
                 f" (its trial's {len(replicates.accuracies)} replicates: "
-                f"{100 * replicates.mean:.2f} ± {100 * replicates.std:.2f} %)"
+                f"{100 * replicates.mean:.2f} ± {100 * replicates.std:.2f} %"
             )
+            if replicates.ensemble_accuracy is not None:
+                text += f"; their ensemble {100 * replicates.ensemble_accuracy:.2f} %"
+            text += ")"
     if snapshot.test_error:
         text += " · test evaluation FAILED"
     if snapshot.problems:
