@@ -174,3 +174,40 @@ def test_window_status_gives_the_best_trials_replicates_on_test(tmp_path):
     assert "replicate 3 of 3" in status_details(snapshot)
     one = SearchSnapshot(**{**snapshot.__dict__, "test": {"trial_id": "00", "test_accuracy": 0.99}})
     assert "replicates" not in status_text(one, now=50.0)
+
+
+def test_the_console_eta_when_a_trial_ends_counts_the_trials_left(tmp_path, monkeypatch):
+    """It said "ETA 0s" at the end of trial 1 of 2: the finished trial counted as the running one."""
+    import io
+    import time
+
+    from tuner_app.config import SearchConfig
+    from tuner_app.console import ConsoleProgress
+
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    config = SearchConfig(max_trials=2, epochs=2, project_dir=tmp_path / "p")
+    out = io.StringIO()
+    progress = ConsoleProgress(config, stream=out)
+    progress({"event": "trial_started", "trial_id": "0"})
+    clock[0] += 200.0
+    progress({"event": "trial_finished", "trial_id": "0", "status": "completed", "score": 0.99})
+    assert "done in 3m20s" in out.getvalue() and "ETA 3m20s" in out.getvalue(), out.getvalue()
+
+
+def test_the_window_eta_projects_the_running_trial_from_its_own_epochs(tmp_path):
+    """As the console does: a quick first trial (20 s) must not make a long second one read "ETA 0s"."""
+    from tuner_app.gui.status import eta_s
+    from tuner_app.results import EpochRecord, SearchSnapshot, TrialRecord
+
+    epoch = EpochRecord(0, {"val_accuracy": 0.9, "loss": 0.3})
+    snapshot = SearchSnapshot(
+        project_dir=tmp_path, config={"tuner": "random", "max_trials": 2, "epochs": 4, "executions": 1},
+        device="CPU", state="running",
+        trials=(
+            TrialRecord("0", "completed", {}, ((epoch,),), "main", 0.0, 20.0),
+            TrialRecord("1", "running", {}, ((epoch,),), "main", 20.0, None),  # 1 of 4 epochs in 100 s
+        ),
+        started_at=0.0, finished_at=None, reason=None, test=None, planned_trials=2,
+    )  # fmt: skip
+    assert eta_s(snapshot, now=120.0) == pytest.approx(300.0)  # 3 epochs of 100 s left

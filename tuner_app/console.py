@@ -59,6 +59,7 @@ class ConsoleProgress:
             )
         elif kind == "trial_finished":
             self.durations.append(time.monotonic() - self.trial_started)
+            self.trial_started = time.monotonic()  # no trial runs now: none of the next one is done
             self.epochs_done = 0
             score = event.get("score")
             if score is not None and event["status"] == "completed":

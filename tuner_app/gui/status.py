@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from tuner_app.formatting import format_duration, format_status_counts
 from tuner_app.progress import remaining_s, total_from_config
 from tuner_app.report import format_test_result
-from tuner_app.results import SearchSnapshot
+from tuner_app.results import SearchSnapshot, TrialRecord
 
 
 def elapsed_s(snapshot: SearchSnapshot, now: float | None = None) -> float | None:
@@ -27,14 +29,26 @@ def eta_s(snapshot: SearchSnapshot, now: float | None = None) -> float | None:
     if snapshot.state != "running":
         return None
     now = now or time.time()
-    running = [now - t.started_at for t in snapshot.trials if t.status == "running"]
+    running = [t for t in snapshot.trials if t.status == "running"]
     return remaining_s(
         elapsed_s=elapsed_s(snapshot, now) or 0.0,
         trial_durations=[t.duration for t in snapshot.trials if t.duration is not None],
         total_trials=total_from_config(snapshot.config, snapshot.planned_trials),
-        current_trial_s=running[0] if running else 0.0,
+        current_trial_s=now - running[0].started_at if running else 0.0,
         time_limit_s=snapshot.config.get("time_limit_s"),
+        current_trial_total_s=_projected_length(running[0], snapshot.config, now) if running else None,
     )
+
+
+def _projected_length(trial: TrialRecord, config: Mapping[str, Any], now: float) -> float | None:
+    """The running trial's length from its own epochs so far, as the console projects it: a long
+    recipe after a quick first trial is not "ETA 0s". None before its first epoch, or for Hyperband
+    (whose trials vary their epochs)."""
+    epochs_done = sum(len(curve) for curve in trial.executions)
+    epochs, executions = config.get("epochs"), config.get("executions") or 1
+    if not epochs_done or config.get("tuner") == "hyperband" or not isinstance(epochs, int):
+        return None
+    return (now - trial.started_at) / epochs_done * epochs * executions
 
 
 def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> str:
