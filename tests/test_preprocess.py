@@ -104,6 +104,36 @@ def test_thin_leaves_a_one_pixel_line_and_keeps_a_loop_closed() -> None:
     assert holes == 2  # outside and the hole: the skeleton is still a closed loop
 
 
+def zhang_suen_by_the_book(binary: np.ndarray) -> np.ndarray:
+    """Zhang and Suen (1984) written out neighbour by neighbour: what `thin`'s lookup tables encode."""
+    img = np.pad(binary.astype(np.uint8), 1)
+    changed = True
+    while changed:
+        changed = False
+        for step in (0, 1):
+            remove = []
+            for y, x in zip(*np.nonzero(img), strict=True):
+                n = [img[y - 1, x], img[y - 1, x + 1], img[y, x + 1], img[y + 1, x + 1],
+                     img[y + 1, x], img[y + 1, x - 1], img[y, x - 1], img[y - 1, x - 1]]  # fmt: skip
+                a = sum(n[i] == 0 and n[(i + 1) % 8] == 1 for i in range(8))
+                first = n[0] * n[2] * n[4] == 0 if step == 0 else n[0] * n[2] * n[6] == 0
+                second = n[2] * n[4] * n[6] == 0 if step == 0 else n[0] * n[4] * n[6] == 0
+                if 2 <= sum(n) <= 6 and a == 1 and first and second:
+                    remove.append((y, x))
+            for y, x in remove:
+                img[y, x] = 0
+            changed = changed or bool(remove)
+    return img[1:-1, 1:-1].astype(bool)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_thin_is_zhang_suen(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    shapes = ndimage.binary_opening(rng.random((40, 40)) > 0.35)  # blobs, holes, ink at the edges
+    shapes[:, :3] = True
+    np.testing.assert_array_equal(thin(shapes), zhang_suen_by_the_book(shapes))
+
+
 def test_in_range_strokes_are_left_exactly_as_drawn() -> None:
     drawing = canvas()
     drawing[40:240, 120:145] = 0  # 25 px wide on a 200-px digit: 2.5 px in the 20-px box
