@@ -23,9 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import load_average, machine, machine_line, write_report  # noqa: E402
+from _common import load_average, machine, machine_line, write_report
 
-from tuner_app.preprocess import preprocess_drawing  # noqa: E402
+from tuner_app.preprocess import preprocess_drawing
 
 PAD = 280  # the pad's canvas, px
 
@@ -49,7 +49,9 @@ def drawings() -> dict[str, np.ndarray]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=30, help="timed runs per drawing (default 30)")
     args = parser.parse_args()
     load_before = load_average()
@@ -77,7 +79,8 @@ model's prediction comes on top: gui_responsiveness.md times the whole path).
 |---|---|---|
 {table}
 """
-    write_report("pad_worst_case", markdown, {"machine": info, "load": [load_before, load_after], "rows": rows})
+    data = {"machine": info, "load": [load_before, load_after], "rows": rows}
+    write_report("pad_worst_case", markdown, data)
 
 
 if __name__ == "__main__":
