@@ -42,3 +42,16 @@ def test_two_signals_during_one_long_c_call_abort():
     assert ran.returncode == ExitCode.INTERRUPTED, ran.stdout + ran.stderr
     assert "cancelled" not in ran.stdout, "the first signal was handled alone: the second came later"
     assert "Aborted" in ran.stderr and "Traceback" not in ran.stderr
+
+
+def test_another_signal_handled_in_python_does_not_count_as_a_second_ctrl_c():
+    """A library's Python-level handler (here SIGUSR1) writes to the same wakeup pipe."""
+    script = SCRIPT.replace(
+        "os.kill(os.getpid(), signal.SIGINT)", "os.kill(os.getpid(), signal.SIGUSR1)"
+    ).replace(
+        "inside = threading.Event()",
+        "inside = threading.Event()\nsignal.signal(signal.SIGUSR1, lambda *a: None)",
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "cancelled" in ran.stdout and "Aborted" not in ran.stderr, ran.stdout + ran.stderr

@@ -238,11 +238,15 @@ class _Signals:
         return lambda: bool(self.hits)
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @functools.cache  # one pipe per process, however often main() runs in it
 def _delivery_counter() -> Callable[[], int]:
-    """How many signals arrived since the last call, counted by CPython's C-level handler, which
-    writes one byte to the wakeup fd for each (signal.set_wakeup_fd). Returns 0 where no pipe can be
-    made; the handler then counts one per call."""
+    """How many Ctrl+C / SIGTERM arrived since the last call, counted by CPython's C-level handler,
+    which writes each signal's number to the wakeup fd (signal.set_wakeup_fd); other signals a
+    library handles in Python do not count. Returns 0 where no pipe can be made; the handler then
+    counts one per call."""
     try:
         read_end, write_end = os.pipe()
         for end in (read_end, write_end):
@@ -260,7 +264,7 @@ def _delivery_counter() -> Callable[[], int]:
                 return received
             if not chunk:
                 return received
-            received += len(chunk)
+            received += sum(number in _STOP_SIGNALS for number in chunk)
 
     return count
 
