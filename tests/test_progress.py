@@ -206,8 +206,11 @@ def test_the_window_eta_projects_the_running_trial_from_its_own_epochs(tmp_path)
         device="CPU", state="running",
         trials=(
             TrialRecord("0", "completed", {}, ((epoch,),), "main", 0.0, 20.0),
-            TrialRecord("1", "running", {}, ((epoch,),), "main", 20.0, None),  # 1 of 4 epochs in 100 s
+            # 1 of 4 epochs, logged 100 s after the trial started
+            TrialRecord("1", "running", {}, ((epoch,),), "main", 20.0, None, last_event_at=120.0),
         ),
         started_at=0.0, finished_at=None, reason=None, test=None, planned_trials=2,
     )  # fmt: skip
     assert eta_s(snapshot, now=120.0) == pytest.approx(300.0)  # 3 epochs of 100 s left
+    # Between epochs the projection holds still: 30 s later, 30 s less is left (it grew before).
+    assert eta_s(snapshot, now=150.0) == pytest.approx(270.0)

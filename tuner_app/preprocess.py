@@ -134,44 +134,31 @@ def stroke_width(image: np.ndarray, dark_on_light: bool = False) -> float:
 
 
 def thin(binary: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning of a boolean image to a one-pixel-wide skeleton (8-connected).
-
-    Each sub-step codes every pixel's 8 neighbours as one byte in a single C pass
-    (ndimage.correlate) and looks the Zhang-Suen rule up in a 256-entry table: a pass costs a few
-    array operations, so a solid blob (one pass per pixel of half-width) stays within the pad's
-    frame budget."""
-    img = np.asarray(binary).astype(np.uint8)
+    """Zhang-Suen thinning of a boolean image to a one-pixel-wide skeleton (8-connected)."""
+    img = np.pad(np.asarray(binary).astype(np.uint8), 1)
     changed = True
     while changed:
         changed = False
-        for removable in _ZHANG_SUEN_TABLES:
-            code = ndimage.correlate(img, _NEIGHBOUR_BITS, mode="constant", cval=0)
-            remove = removable[code] & (img == 1)
+        for step in (0, 1):
+            p = img
+            n = [
+                p[:-2, 1:-1], p[:-2, 2:], p[1:-1, 2:], p[2:, 2:],
+                p[2:, 1:-1], p[2:, :-2], p[1:-1, :-2], p[:-2, :-2],
+            ]  # fmt: skip  # P2..P9 clockwise from north
+            neighbours = sum(n)
+            transitions = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.uint8) for i in range(8))
+            if step == 0:
+                a = n[0] * n[2] * n[4] == 0
+                b = n[2] * n[4] * n[6] == 0
+            else:
+                a = n[0] * n[2] * n[6] == 0
+                b = n[0] * n[4] * n[6] == 0
+            centre = p[1:-1, 1:-1] == 1
+            remove = centre & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & a & b
             if remove.any():
-                img[remove] = 0
+                img[1:-1, 1:-1][remove] = 0
                 changed = True
-    return img.astype(bool)
-
-
-#: Bit i of a pixel's code is its neighbour P(i+2), clockwise from north (Zhang and Suen, 1984).
-_NEIGHBOUR_BITS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], dtype=np.uint8)
-
-
-def _zhang_suen_table(step: int) -> np.ndarray:
-    """For each neighbour code: may the pixel be removed in sub-step `step` (0 or 1)?"""
-    table = np.zeros(256, dtype=bool)
-    for code in range(256):
-        n = [(code >> i) & 1 for i in range(8)]  # P2..P9
-        transitions = sum(n[i] == 0 and n[(i + 1) % 8] == 1 for i in range(8))
-        if step == 0:
-            a, b = n[0] * n[2] * n[4] == 0, n[2] * n[4] * n[6] == 0
-        else:
-            a, b = n[0] * n[2] * n[6] == 0, n[0] * n[4] * n[6] == 0
-        table[code] = 2 <= sum(n) <= 6 and transitions == 1 and a and b
-    return table
-
-
-_ZHANG_SUEN_TABLES = (_zhang_suen_table(0), _zhang_suen_table(1))
+    return img[1:-1, 1:-1].astype(bool)
 
 
 def _resize_longer_side(image: np.ndarray, target: int) -> np.ndarray:

@@ -36,19 +36,22 @@ def eta_s(snapshot: SearchSnapshot, now: float | None = None) -> float | None:
         total_trials=total_from_config(snapshot.config, snapshot.planned_trials),
         current_trial_s=now - running[0].started_at if running else 0.0,
         time_limit_s=snapshot.config.get("time_limit_s"),
-        current_trial_total_s=_projected_length(running[0], snapshot.config, now) if running else None,
+        current_trial_total_s=_projected_length(running[0], snapshot.config) if running else None,
     )
 
 
-def _projected_length(trial: TrialRecord, config: Mapping[str, Any], now: float) -> float | None:
+def _projected_length(trial: TrialRecord, config: Mapping[str, Any]) -> float | None:
     """The running trial's length from its own epochs so far, as the console projects it: a long
-    recipe after a quick first trial is not "ETA 0s". None before its first epoch, or for Hyperband
+    recipe after a quick first trial is not "ETA 0s". Timed to its last logged epoch, not to now,
+    so the projection holds still between epochs. None before its first epoch, or for Hyperband
     (whose trials vary their epochs)."""
     epochs_done = sum(len(curve) for curve in trial.executions)
     epochs, executions = config.get("epochs"), config.get("executions") or 1
     if not epochs_done or config.get("tuner") == "hyperband" or not isinstance(epochs, int):
         return None
-    return (now - trial.started_at) / epochs_done * epochs * executions
+    if trial.last_event_at is None:
+        return None
+    return (trial.last_event_at - trial.started_at) / epochs_done * epochs * executions
 
 
 def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> str:
