@@ -211,7 +211,9 @@ class _Signals:
     def _handle(self, signum: int, _frame: object) -> None:
         # Python runs a handler only between bytecodes of the main thread: two signals that arrive
         # while it is inside one long TensorFlow call reach this handler once. The wakeup pipe got
-        # one byte per signal the process received, so a quick second Ctrl+C is not lost.
+        # one byte per signal the process received, so a quick second Ctrl+C is not lost. (Two sent
+        # before the process is scheduled at all, on an overloaded machine, are merged by the
+        # kernel into one: a third press then aborts.)
         self.hits.extend([signum] * max(1, self._deliveries()))
         if self.engine is None:
             raise _Interrupted
