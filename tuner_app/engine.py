@@ -31,6 +31,7 @@ from tuner_app.device import Device, configure_device
 from tuner_app.disk import DiskFull, as_disk_full, tolerating_disk_full
 from tuner_app.distributed import check_port_free, configure_environment
 from tuner_app.events import Event, SearchState
+from tuner_app.files import sweep_stale_temporaries
 from tuner_app.final_test import BEST_MODEL_FILE, best_trial_id, test_best_model
 from tuner_app.identity import differences, search_identity
 from tuner_app.input_checks import grid_refusal, make_writable_dir, project_write_failure
@@ -263,6 +264,8 @@ class SearchEngine:
         )
         self._create_project_dir()
         self._take_lock()
+        if config.role != "worker":  # under the lock: what killed writers left (models of tens of MB)
+            sweep_stale_temporaries(self.project_dir)
         self.check_project_dir()
         device = configure_device(config.mixed_precision)
         hypermodel_name = type(self._hypermodel).__qualname__ if self._hypermodel is not None else None
