@@ -14,6 +14,9 @@ def test_stop_reasons_in_order():
     budget.trials_finished = 2
     assert budget.stop_reason(between_trials=False) is None  # trial counts only between trials
     assert budget.stop_reason(between_trials=True) == "2 trials done"
+    one = Budget(max_trials=1, time_limit_s=None, target=None)
+    one.trials_finished = 1
+    assert one.stop_reason(between_trials=True) == "1 trial done"
     budget.target_reached = 0.95
     assert budget.stop_reason(between_trials=True) == "target reached (validation accuracy 0.9500)"
     budget.cancelled.set()

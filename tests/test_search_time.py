@@ -108,3 +108,24 @@ def test_a_pruned_trial_is_read_and_shown(tmp_path: Path) -> None:
     model = TrialTableModel()
     model.update(snapshot)
     assert model.data(model.index(0, 1)) == "completed (pruned)"
+
+
+def test_the_summary_names_only_files_that_were_written(tmp_path: Path) -> None:
+    """A final test that failed on a read-only disk printed "Search running (None)" and pointed at
+    a summary.json that was never written."""
+    project = _write(
+        tmp_path / "p",
+        [
+            {"event": "search_started", "time": 0.0, "config": CONFIG},
+            {"event": "trial_started", "time": 0.5, "trial_id": "0"},
+            _epoch("0", 2.0, 0.9),
+            {"event": "trial_finished", "time": 2.0, "trial_id": "0", "status": "completed"},
+        ],
+    )
+    out = io.StringIO()
+    print_summary(read_results(project), None, out)
+    assert "(None)" not in out.getvalue() and "Summary:" not in out.getvalue(), out.getvalue()
+    (project / "summary.json").write_text("{}")
+    out = io.StringIO()
+    print_summary(read_results(project), None, out)
+    assert f"Summary: {project / 'summary.json'} and trials.csv" in out.getvalue()

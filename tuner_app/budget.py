@@ -34,5 +34,5 @@ class Budget:
         if between_trials and self.target_reached is not None:
             return f"target reached (validation accuracy {self.target_reached:.4f})"
         if between_trials and self.max_trials is not None and self.trials_finished >= self.max_trials:
-            return f"{self.max_trials} trials done"
+            return f"{self.max_trials} trial{'' if self.max_trials == 1 else 's'} done"
         return None

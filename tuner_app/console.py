@@ -10,7 +10,7 @@ from tuner_app.config import SearchConfig
 from tuner_app.events import Event
 from tuner_app.formatting import format_duration, format_percent, progress_count, trial_label
 from tuner_app.progress import remaining_s, total_from_config
-from tuner_app.report import best_trials_table, format_test_result
+from tuner_app.report import SUMMARY_JSON, best_trials_table, format_test_result
 from tuner_app.results import SearchSnapshot
 
 
@@ -138,8 +138,9 @@ def print_summary(snapshot: SearchSnapshot, outcome: Any, stream: TextIO | None 
     counts = snapshot.status_counts()
     elapsed = snapshot.search_time_s(now=snapshot.last_event_at or 0.0)  # the runs, not idle time between
     print("", file=out)
+    ended = f"Search {snapshot.state} ({snapshot.reason})" if snapshot.reason else f"Search {snapshot.state}"
     print(
-        f"Search {snapshot.state} ({snapshot.reason}) after {format_duration(elapsed)}; trials: "
+        f"{ended} after {format_duration(elapsed)}; trials: "
         + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
         file=out,
     )
@@ -154,6 +155,8 @@ def print_summary(snapshot: SearchSnapshot, outcome: Any, stream: TextIO | None 
         print(f"Best model: {snapshot.best_model_path}", file=out)
     if snapshot.test_error:
         print(f"\nTest evaluation of the best model FAILED: {snapshot.test_error}", file=out)
-    print(f"Summary: {snapshot.project_dir / 'summary.json'} and trials.csv", file=out)
+    summary = snapshot.project_dir / SUMMARY_JSON
+    if summary.is_file():  # not when the closing writes failed (a read-only or full disk)
+        print(f"Summary: {summary} and trials.csv", file=out)
     for problem in snapshot.problems:
         print(f"warning: {problem}", file=out)
