@@ -39,7 +39,8 @@ import os, sys, time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import shiboken6
 from PySide6.QtWidgets import QApplication
-from tuner_app.gui.plots import CurvesCanvas, ProgressCanvas, stop_renderer
+from tuner_app.gui.plots import CurvesCanvas, ProgressCanvas
+from tuner_app.gui.render_thread import stop_renderer
 app = QApplication(sys.argv[:1])
 kept = ProgressCanvas()
 for i in range(300):

@@ -192,11 +192,11 @@ class ImportanceCanvas(AnalysisCanvas):
         self._computing = None
         self._bridge.call_soon(
             self, "_recompute_done"
-        )  # never a signal on this widget: see plots._PictureBridge
+        )  # never a signal on this widget: see render_thread.PictureBridge
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Wait for a running fit: a daemon thread still inside scikit-learn's compiled code when the
-        interpreter exits can abort the process (see plots._RenderThread)."""
+        interpreter exits can abort the process (see render_thread.RenderThread)."""
         if self._thread is not None:
             self._thread.join(timeout_s)
 

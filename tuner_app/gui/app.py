@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from tuner_app.gui.errors import install_error_hook
     from tuner_app.gui.main_window import MainWindow
-    from tuner_app.gui.plots import stop_renderer
+    from tuner_app.gui.render_thread import stop_renderer
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("tuner-app")

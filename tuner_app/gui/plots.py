@@ -18,21 +18,18 @@ measures every tick label on each draw).
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
-import weakref
 from pathlib import Path
 from typing import Any
 
-import shiboken6
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
-from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -47,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from tuner_app import plot_data
 from tuner_app.formatting import trial_label
+from tuner_app.gui.render_thread import picture_bridge, renderer
 from tuner_app.results import SearchSnapshot
 
 log = logging.getLogger(__name__)
@@ -75,148 +73,6 @@ def _autoscale(ax, x_max: float | None) -> None:
         ax.set_xlim(0.5, x_max + 0.5)
 
 
-class _RenderThread:
-    """One daemon thread that rasterises the canvases that asked for a picture, latest first served.
-
-    Why it is stopped and joined before the interpreter exits (`stop_renderer`, run by atexit and by
-    the app): Python 3.11 ends a daemon thread that is still running at exit with pthread_exit the
-    next time it needs the GIL. Mid-draw that is often inside matplotlib's FreeType code (it reads the
-    font file through a Python callback), and the forced unwind through those C++ frames calls
-    std::terminate: "terminate called without an active exception", exit 134. Measured: about one
-    close of the window in two while a search ran.
-    """
-
-    def __init__(self) -> None:
-        self._pending: dict[int, PlotCanvas] = {}
-        self._wake = threading.Condition()
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="plot-render", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float) -> bool:
-        """Drop pending requests, let the draw in progress finish, end the thread; True if it ended."""
-        with self._wake:
-            self._stopping = True
-            self._pending.clear()
-            self._wake.notify_all()
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
-
-    def request(self, canvas: PlotCanvas) -> None:
-        with self._wake:
-            canvas._requested += 1
-            self._pending[id(canvas)] = canvas  # a second request before the draw: one draw
-            self._wake.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while not self._pending and not self._stopping:
-                    self._wake.wait()
-                if self._stopping:
-                    return
-                canvas = self._pending.pop(next(iter(self._pending)))
-                request = canvas._requested  # the picture answers every request made so far
-            try:
-                canvas._rasterise(request)
-            except Exception:  # one bad draw must not stop every later picture
-                log.exception("Drawing %s failed", type(canvas).__name__)
-                canvas._bridge.send(canvas, None, request)
-
-
-class _PictureBridge(QObject):
-    """Carries pictures from the render thread to their canvases on the GUI thread.
-
-    Why not a signal on each canvas: the render thread emitted on a canvas that the GUI thread was
-    deleting meanwhile (a window closed while its last picture was being drawn), and Qt crashed the
-    process (SIGSEGV in `_rasterise`'s emit, CI run of 2026-11-26); a Python-side check cannot
-    close that race. This object is made once, on the GUI thread, and never deleted; it holds the
-    canvases weakly and hands a picture on only to a canvas that still exists.
-    """
-
-    _carried = Signal(object, object, int)  # weak reference to the canvas, QImage or None, request
-    _called = Signal(object, str)  # weak reference to the canvas, the name of a method to call
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._carried.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._called.connect(self._call, Qt.ConnectionType.QueuedConnection)
-
-    def call_soon(self, canvas: PlotCanvas, method: str) -> None:
-        """Any thread: call `canvas.<method>()` on the GUI thread, if the canvas still exists then
-        (the importance canvas's worker thread says its forest is fitted this way)."""
-        self._called.emit(weakref.ref(canvas), method)
-
-    @Slot(object, str)
-    def _call(self, ref: weakref.ref, method: str) -> None:
-        canvas = _living(ref)
-        if canvas is not None:
-            getattr(canvas, method)()
-
-    def send(self, canvas: PlotCanvas, image: QImage | None, request: int) -> None:
-        """Render thread: queue `image` (None: the draw failed) for `canvas`."""
-        self._carried.emit(weakref.ref(canvas), image, request)
-
-    @Slot(object, object, int)
-    def _deliver(self, ref: weakref.ref, image: QImage | None, request: int) -> None:
-        canvas = _living(ref)
-        if canvas is None:
-            return  # the canvas was deleted while its picture was drawn
-        if image is None:
-            canvas._answered(request)  # answered, with no picture: flush() must not wait
-        else:
-            canvas._show_picture(image, request)
-
-
-def _living(ref: weakref.ref) -> PlotCanvas | None:
-    """The canvas behind `ref`, or None once its Python object or its Qt widget is gone."""
-    canvas = ref()
-    return canvas if canvas is not None and shiboken6.isValid(canvas) else None
-
-
-_bridge: _PictureBridge | None = None
-
-
-def _picture_bridge() -> _PictureBridge:
-    """The bridge, made on first use from the GUI thread (canvases ask for pictures from there)."""
-    global _bridge
-    with _render_lock:
-        if _bridge is None:
-            _bridge = _PictureBridge()
-        return _bridge
-
-
-_render_thread: _RenderThread | None = None
-_render_lock = threading.Lock()
-
-
-def _renderer() -> _RenderThread:
-    global _render_thread
-    with _render_lock:
-        if _render_thread is None:
-            _render_thread = _RenderThread()
-        return _render_thread
-
-
-def stop_renderer(timeout_s: float = 30.0) -> bool:
-    """End the render thread after its current draw (see _RenderThread); True if none is left.
-
-    Safe to call more than once; a later render starts a new thread.
-    """
-    global _render_thread
-    with _render_lock:
-        thread, _render_thread = _render_thread, None
-    if thread is None:
-        return True
-    ended = thread.stop(timeout_s)
-    if not ended:
-        log.warning("The plot render thread did not finish its draw in %.0f s", timeout_s)
-    return ended
-
-
-atexit.register(stop_renderer)  # atexit runs before the interpreter starts ending daemon threads
-
-
 class PlotCanvas(QWidget):
     """A figure shown as a picture; subclasses build their artists once and update them in `update_data`."""
 
@@ -239,7 +95,7 @@ class PlotCanvas(QWidget):
         self._target_size = (self._size_hint.width(), self._size_hint.height(), 1.0)  # set on resize
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 160)
-        self._bridge = _picture_bridge()  # made here, on the GUI thread (see _PictureBridge)
+        self._bridge = picture_bridge()  # made here, on the GUI thread (see render_thread.PictureBridge)
 
     # -- data (GUI thread) --------------------------------------------------------------------
     def render(self, snapshot: SearchSnapshot | None, selection: list[str] | None = None) -> None:
@@ -259,7 +115,7 @@ class PlotCanvas(QWidget):
             self.renders += 1
         finally:
             self.lock.release()
-        _renderer().request(self)
+        renderer().request(self)
 
     def structure(self, snapshot: SearchSnapshot | None, selection: list[str]) -> Any:
         """What the artists depend on; a change rebuilds them. Constant by default."""
@@ -316,7 +172,7 @@ class PlotCanvas(QWidget):
 
     def resizeEvent(self, event) -> None:
         self._remember_target()
-        _renderer().request(self)
+        renderer().request(self)
         super().resizeEvent(event)
 
     def _remember_target(self) -> None:
