@@ -169,8 +169,8 @@ def test_window_status_gives_the_best_trials_replicates_on_test(tmp_path):
         trials=(), started_at=0.0, finished_at=10.0, reason="max trials", test=test, planned_trials=None,
     )  # fmt: skip
     text = status_text(snapshot, now=50.0)
-    assert "best model test accuracy 98.47 %" in text
-    assert "3 replicates: 98.42 ± 0.05 %" in text
+    assert "best model test 98.47 %" in text
+    assert "(3 replicates 98.42 ± 0.05 %)" in text
     assert "replicate 3 of 3" in status_details(snapshot)
     one = SearchSnapshot(**{**snapshot.__dict__, "test": {"trial_id": "00", "test_accuracy": 0.99}})
     assert "replicates" not in status_text(one, now=50.0)

@@ -65,6 +65,6 @@ def test_the_pad_uses_the_replicates_ensemble_when_the_best_trial_has_one(window
     assert panel.model_label.text() == f"Model: ensemble of {project.name} (trial 0)"
     assert [layer.name for layer in panel.model.layers][1:3] == ["replicate_1", "replicate_2"]
     ensemble = read_results(project).test["ensemble_test_accuracy"]
-    assert f"their ensemble {100 * ensemble:.2f} %" in window.state_label.text()
+    assert f", ensemble {100 * ensemble:.2f} %)" in window.state_label.text()
     panel.pad.draw_polyline([(70, 62), (205, 60), (140, 225)])
     assert panel.probabilities is not None and abs(panel.probabilities.sum() - 1) < 1e-3

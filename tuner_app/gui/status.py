@@ -73,15 +73,16 @@ def status_text(snapshot: SearchSnapshot | None, now: float | None = None) -> st
         elif snapshot.reason:
             text += f" ({snapshot.reason})"
     if snapshot.test and snapshot.test.get("test_accuracy") is not None:
-        text += f" · best model test accuracy {100 * snapshot.test['test_accuracy']:.2f} %"
+        # Short: it shares a 1366-px status bar with the device (the details are in the tooltip).
+        text += f" · best model test {100 * snapshot.test['test_accuracy']:.2f} %"
         replicates = snapshot.test_replicates
         if replicates is not None:  # --executions > 1: every replicate of the best trial was tested
             text += (
-                f" (its trial's {len(replicates.accuracies)} replicates: "
+                f" ({len(replicates.accuracies)} replicates "
                 f"{100 * replicates.mean:.2f} ± {100 * replicates.std:.2f} %"
             )
             if replicates.ensemble_accuracy is not None:
-                text += f"; their ensemble {100 * replicates.ensemble_accuracy:.2f} %"
+                text += f", ensemble {100 * replicates.ensemble_accuracy:.2f} %"
             text += ")"
     if snapshot.test_error:
         text += " · test evaluation FAILED"
