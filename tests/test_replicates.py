@@ -204,11 +204,11 @@ def test_a_distributed_search_tests_the_replicates_its_worker_kept(tmp_path, sma
     snapshot = read_results(project)
     completed = snapshot.completed()
     assert len(completed) == 2 and {t.worker for t in completed} == {"w1"}
-    for trial in completed:  # every trial's replicates, written by the worker
+    best = snapshot.best(1)[0].trial_id
+    for trial in completed:  # the best trial's replicates, written by the worker; the other's dropped
         folder = project / "keras_tuner" / f"trial_{trial.trial_id}"
-        assert sorted(p.name for p in folder.glob("execution_*")) == [
-            "execution_0.weights.h5", "execution_1.weights.h5",
-        ]  # fmt: skip
+        expected = ["execution_0.weights.h5", "execution_1.weights.h5"] if trial.trial_id == best else []
+        assert sorted(p.name for p in folder.glob("execution_*")) == expected
     accuracies = snapshot.test["test_accuracies"]
     assert len(accuracies) == 2
     assert snapshot.test_replicates.std == pytest.approx(np.std(accuracies, ddof=1))
@@ -264,3 +264,19 @@ def test_a_test_result_with_malformed_replicates_is_a_reported_bad_line(tmp_path
     snapshot = read_results(tmp_path)
     assert snapshot.test is None
     assert any("unreadable line" in problem and "test_evaluated" in problem for problem in snapshot.problems)
+
+
+def test_only_the_best_trial_keeps_its_replicate_checkpoints(tmp_path, small_npz):
+    """A trial ended below the best can never become the best, so its replicates' files go (they
+    are ~105 MB a trial for the dense 3x1024 model); KerasTuner's checkpoint of every trial stays."""
+    cfg = config(tmp_path, small_npz, max_trials=3, epochs=1, executions=2)
+    assert SearchEngine(cfg).run().state == "finished"
+    project = cfg.project_dir
+    snapshot = read_results(project)
+    assert len(snapshot.completed()) == 3
+    best = snapshot.best(1)[0].trial_id
+    kept = sorted(p.parent.name for p in project.glob(REPLICATE_FILES))
+    assert kept == [f"trial_{best}"] * 2
+    for trial in snapshot.completed():
+        assert (project / "keras_tuner" / f"trial_{trial.trial_id}" / "checkpoint.weights.h5").is_file()
+    assert snapshot.test["ensemble_test_accuracy"] is not None  # the best's replicates were all there

@@ -14,6 +14,8 @@ KerasTuner 1.4.8 gives all executions of a trial one shared `SaveBestEpoch` call
 of *all* the trial's executions so far. That file ends as the best epoch of the replicate with the
 highest best validation accuracy (the earliest on a tie); after a given execution it need not hold
 that execution's weights at all, so copying it per execution would not give the replicates.
+Once a trial ends, the replicate files of every ended trial but the best are deleted
+(`_drop_unneeded_replicate_checkpoints`): only the best trial's are ever tested.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from tuner_app.disk import (
 from tuner_app.events import Event, TrialStatus
 from tuner_app.graph_memory import TrialGraphs
 from tuner_app.pruning import MedianStopping
-from tuner_app.results import OBJECTIVE
+from tuner_app.results import OBJECTIVE, ResultsError, read_results
 from tuner_app.results_writer import LogReplaced, ResultsWriter
 
 EXECUTION_CHECKPOINT_GLOB = "execution_*.weights.h5"
@@ -254,8 +256,35 @@ class RecordingMixin:
             self._graphs.release()
             if full is None:
                 self._record_trial_end(trial)
+                self._drop_unneeded_replicate_checkpoints()
         if full is not None:
             raise full
+
+    def _drop_unneeded_replicate_checkpoints(self) -> None:
+        """Delete the replicate checkpoints of every ended trial but the best one.
+
+        Why: only the best trial's replicates are tested (tuner_app.final_test), and a trial that
+        has ended below the best can never become the best (its score is final, and the best only
+        rises), so its files are dead weight: 3 replicates of the dense 3x1024 model are ~105 MB a
+        trial, 21 GB over a 200-trial night. KerasTuner's own checkpoint of each trial stays (any
+        trial's model can still be put on the pad). Running trials (other workers') are left alone.
+        """
+        if self.executions_per_trial < 2:
+            return
+        try:
+            snapshot = read_results(self._writer.path.parent)
+        except (ResultsError, OSError):  # the log's own trouble is reported where it is written
+            return
+        best = snapshot.best(1)
+        keep = best[0].trial_id if best else None
+        for record in snapshot.trials:
+            if record.trial_id == keep or record.status is TrialStatus.RUNNING:
+                continue
+            for path in Path(self.get_trial_dir(record.trial_id)).glob(EXECUTION_CHECKPOINT_GLOB):
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:  # a read-only or vanished file: disk space, not correctness
+                    continue
 
     def _record_trial_end(self, trial: kt.engine.trial.Trial) -> None:
         ended = self.oracle.get_trial(trial.trial_id)
