@@ -18,6 +18,7 @@ from tuner_app.config import SearchConfig
 from tuner_app.console import print_summary
 from tuner_app.engine import BEST_MODEL_FILE, SearchEngine
 from tuner_app.final_test import ENSEMBLE_MODEL_FILE
+from tuner_app.gui.status import status_text
 from tuner_app.report import SUMMARY_JSON, format_test_result, summary_dict
 from tuner_app.results import ResultsWriter, read_results
 
@@ -257,13 +258,27 @@ def test_reader_carries_the_test_replicates_mean_and_sample_std(tmp_path):
 @pytest.mark.parametrize(
     "fields",
     [{"test_accuracies": [0.9, "0.8"]}, {"test_accuracies": 0.9}, {"best_model_execution": 1.5},
-     {"test_accuracy_std": "0.1"}, {"test_losses": [True]}],
+     {"test_accuracy_std": "0.1"}, {"test_losses": [True]},
+     # Valid JSON numbers that broke the window's status bar and the console (break-it pass):
+     {"test_accuracies": [float("nan"), 0.5]}, {"test_accuracies": [1e308, 1e308]},
+     {"test_accuracies": [10**400, 0.5]}, {"test_losses": [10**400]},
+     {"ensemble_test_accuracy": float("nan")}, {"test_accuracy_mean": 2.0}],
 )  # fmt: skip
 def test_a_test_result_with_malformed_replicates_is_a_reported_bad_line(tmp_path, fields):
     log_with_test(tmp_path, **fields)
     snapshot = read_results(tmp_path)
     assert snapshot.test is None
     assert any("unreadable line" in problem and "test_evaluated" in problem for problem in snapshot.problems)
+    status_text(snapshot, now=0.0)  # and nothing downstream raises
+    print_summary(snapshot, None, stream=io.StringIO())
+
+
+def test_a_diverged_models_nan_loss_is_still_a_readable_line(tmp_path):
+    nan, inf = float("nan"), float("inf")
+    log_with_test(tmp_path, test_accuracies=[0.97, 0.98, 0.98], test_losses=[nan, 0.06, inf], test_loss=nan)
+    snapshot = read_results(tmp_path)
+    assert snapshot.test is not None and not snapshot.problems
+    assert "replicates" in status_text(snapshot, now=0.0)
 
 
 def test_only_the_best_trial_keeps_its_replicate_checkpoints(tmp_path, small_npz):

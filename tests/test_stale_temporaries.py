@@ -54,3 +54,36 @@ def test_a_resumed_search_sweeps_what_a_killed_final_test_left(
                           project_dir=project, resume=True)  # fmt: skip
     SearchEngine(config).run()
     assert not leftover.exists()
+
+
+def test_a_name_that_only_ends_like_a_temporary_is_left(tmp_path):
+    gone = dead_pid()
+    odd = make(tmp_path / f".x.{gone}.deadbeef.tmp\n")  # `$` would match before the newline
+    assert sweep_stale_temporaries(tmp_path) == [] and odd.exists()
+
+
+def test_a_folder_it_may_not_search_is_passed_over(tmp_path):
+    """A subfolder readable but not searchable (mode 644) made `is_file` raise and the search exit 1
+    (break-it pass). Root ignores file modes, so the sweep runs without capabilities (setpriv)."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    notes = tmp_path / "notes"
+    make(notes / f".draft.{dead_pid()}.deadbeef.tmp")
+    stale = make(tmp_path / f".best_model.keras.{dead_pid()}.0a1b2c3d.tmp.keras")
+    notes.chmod(0o644)
+    try:
+        code = (
+            "import sys; from tuner_app.files import sweep_stale_temporaries as s; print(len(s(sys.argv[1])))"
+        )
+        ran = subprocess.run(
+            ["setpriv", "--bounding-set=-all", "--inh-caps=-all", sys.executable, "-c", code, str(tmp_path)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        notes.chmod(0o755)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "1" and not stale.exists()

@@ -145,19 +145,21 @@ def checked_event(raw: Any) -> tuple[Event, Mapping[str, Any]] | None:
         raise BadEvent(f"{kind} with a worker that is not a name")
     for name, expected in _NEEDS.get(kind, {}).items():
         value = raw.get(name)
-        if isinstance(value, bool) or not isinstance(value, expected):
-            raise BadEvent(f"{kind} whose {name!r} is {value!r}")
+        if isinstance(value, bool) or not isinstance(value, expected) or not _usable(name, value):
+            raise BadEvent(f"{kind} whose {name!r} is {_shown(value)}")
     for name, expected in _OPTIONAL.get(kind, {}).items():
         value = raw.get(name)
         if value is None:  # absent
             continue
-        if isinstance(value, bool) or not isinstance(value, expected):
-            raise BadEvent(f"{kind} whose {name!r} is {value!r}")
+        if isinstance(value, bool) or not isinstance(value, expected) or not _usable(name, value):
+            raise BadEvent(f"{kind} whose {name!r} is {_shown(value)}")
         items = _LIST_ITEMS.get(name)
-        if items is not None and not all(isinstance(v, items) and not isinstance(v, bool) for v in value):
+        if items is not None and not all(
+            isinstance(v, items) and not isinstance(v, bool) and _usable(name, v) for v in value
+        ):
             raise BadEvent(f"{kind} whose {name!r} holds a value that is not a {_type_name(items)}")
     if kind is Event.EPOCH and not all(
-        isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
+        isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and _usable(k, v)
         for k, v in raw["metrics"].items()
     ):
         raise BadEvent("epoch whose metrics are not numbers")
@@ -170,6 +172,26 @@ def checked_event(raw: Any) -> tuple[Event, Mapping[str, Any]] | None:
         if raw.get(name) is not None and not isinstance(raw[name], dict):
             raise BadEvent(f"{kind} whose {name!r} is not an object")
     return kind, raw
+
+
+def _usable(name: str, value: Any) -> bool:
+    """A number every reader can compute with: one a float can hold (a 400-digit integer passes the
+    JSON parser, then breaks a mean), and for an accuracy (any name with "accuracy": a score, its
+    mean or std) one within 0-1 (a NaN or 1e308 test accuracy made `statistics` raise in the
+    window's status bar). Losses may be NaN or infinite: a diverged model's are. Not a number: True
+    (the type checks judge it)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return True
+    try:
+        as_float = float(value)
+    except OverflowError:
+        return False
+    return "accura" not in name or 0.0 <= as_float <= 1.0  # accuracy, accuracies
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _type_name(expected: type | tuple[type, ...]) -> str:

@@ -16,7 +16,7 @@ def unique_suffix() -> str:
 
 
 #: A temporary name made with `unique_suffix` (".NAME.PID.RANDOM.tmp", optionally ".tmp.EXT").
-_TEMPORARY = re.compile(r"^\..+\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp(\.\w+)?$")
+_TEMPORARY = re.compile(r"\A\..+\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp(\.\w+)?\Z")
 
 
 def sweep_stale_temporaries(folder: str | Path, older_than_s: float = 600.0) -> list[Path]:
@@ -29,15 +29,21 @@ def sweep_stale_temporaries(folder: str | Path, older_than_s: float = 600.0) -> 
     """
     now = time.time()
     deleted = []
-    for path in Path(folder).rglob(".*.tmp*"):
+    try:
+        candidates = list(Path(folder).rglob(".*.tmp*"))  # folders it cannot list are passed over
+    except OSError:
+        return deleted
+    for path in candidates:
         match = _TEMPORARY.match(path.name)
-        if match is None or not path.is_file():
+        if match is None:
             continue
         try:
-            if now - path.stat().st_mtime < older_than_s or _alive(int(match["pid"])):
+            if not path.is_file() or now - path.stat().st_mtime < older_than_s:
+                continue
+            if _alive(int(match["pid"])):
                 continue
             path.unlink()
-        except OSError:  # gone meanwhile, or not ours to delete: leave it
+        except OSError:  # unreadable, gone meanwhile, or not ours to delete: leave it
             continue
         deleted.append(path)
     return deleted
