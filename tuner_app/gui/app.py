@@ -77,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for _ in range(3):  # let the window and its message paint before the import blocks
         app.processEvents()
     seconds = preload_keras()
+    if not window.isVisible():  # closed while it started: app.exec() would wait for a window forever
+        window.shutdown()
+        stop_renderer()
+        reporter.uninstall()
+        return 0
     window.state_label.setText("No project open")
     window.statusBar().showMessage(f"TensorFlow/Keras loaded in {seconds:.1f} s", 5000)
     if args.project is not None:
