@@ -54,6 +54,6 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError, OSError):  # someone else's process, or no such pid
+    except (OverflowError, OSError):  # someone else's process (EPERM), or a pid no process can have
         return True
     return True

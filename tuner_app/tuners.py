@@ -185,12 +185,16 @@ class RecordingMixin:
         starts without the replicate checkpoints of its earlier attempt, so a completed trial's
         files are all from its last run. (A worker whose trial was taken over writes no checkpoint
         after that: its epoch-end call to the chief is refused first, `on_epoch_end`.)"""
-        for stale in Path(self.get_trial_dir(trial.trial_id)).glob(EXECUTION_CHECKPOINT_GLOB):
+        for stale in self._replicate_files(trial.trial_id):
             try:
                 stale.unlink(missing_ok=True)
             except OSError as exc:
                 raise_if_disk_full(exc)
                 raise
+
+    def _replicate_files(self, trial_id: str) -> list[Path]:
+        """The replicate checkpoints (`execution_checkpoint`) on disk for `trial_id`."""
+        return sorted(Path(self.get_trial_dir(trial_id)).glob(EXECUTION_CHECKPOINT_GLOB))
 
     def run_trial(self, trial: kt.engine.trial.Trial, *args: Any, **kwargs: Any):
         try:
@@ -280,7 +284,7 @@ class RecordingMixin:
         for record in snapshot.trials:
             if record.trial_id == keep or record.status is TrialStatus.RUNNING:
                 continue
-            for path in Path(self.get_trial_dir(record.trial_id)).glob(EXECUTION_CHECKPOINT_GLOB):
+            for path in self._replicate_files(record.trial_id):
                 try:
                     path.unlink(missing_ok=True)
                 except OSError:  # a read-only or vanished file: disk space, not correctness

@@ -122,27 +122,24 @@ def living(ref: weakref.ref) -> PlotCanvas | None:
     return canvas if canvas is not None and shiboken6.isValid(canvas) else None
 
 
+_render_lock = threading.Lock()
 _bridge: PictureBridge | None = None
+_render_thread: RenderThread | None = None
 
 
 def picture_bridge() -> PictureBridge:
     """The bridge, made on first use from the GUI thread (canvases ask for pictures from there)."""
     global _bridge
     with _render_lock:
-        if _bridge is None:
-            _bridge = PictureBridge()
+        _bridge = _bridge or PictureBridge()
         return _bridge
 
 
-_render_thread: RenderThread | None = None
-_render_lock = threading.Lock()
-
-
 def renderer() -> RenderThread:
+    """The render thread, started on first use (again after `stop_renderer`)."""
     global _render_thread
     with _render_lock:
-        if _render_thread is None:
-            _render_thread = RenderThread()
+        _render_thread = _render_thread or RenderThread()
         return _render_thread
 
 
