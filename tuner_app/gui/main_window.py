@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from tuner_app.config import SearchConfig
 from tuner_app.formatting import trial_label
-from tuner_app.gui import dialogs
+from tuner_app.gui import dialogs, exports
 from tuner_app.gui.column_fit import ColumnFitter
 from tuner_app.gui.follower import ProjectFollower
 from tuner_app.gui.launch_form import WINDOW_PROJECT_ROOT, LaunchForm
@@ -37,19 +37,17 @@ from tuner_app.gui.pad_panel import PadPanel
 from tuner_app.gui.plots import PlotCanvas
 from tuner_app.gui.runner import SearchProcess, SearchThread, make_runner
 from tuner_app.gui.status import status_details, status_text
+from tuner_app.gui.trial_menu import build_trial_menu
 from tuner_app.gui.trial_model import (
     FIXED_HEAD,
     SCORE,
     TRIAL_ID_ROLE,
     TrialTableModel,
-    configuration_text,
     make_sort_proxy,
     trial_details,
 )
 from tuner_app.gui.view_tabs import ShownData, ViewTabs
-from tuner_app.report import write_epochs_csv, write_trials_csv
 from tuner_app.results import ResultsError, SearchSnapshot, check_project_folder
-from tuner_app.trial_models import has_checkpoint
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:
@@ -168,9 +166,11 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open project…", self._ask_project, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open &model…", self._ask_model, "Ctrl+M")
         file_menu.addSeparator()
-        self._action(file_menu, "&Export results CSV…", self._ask_export_csv, "Ctrl+E")
-        self._action(file_menu, "Export per-&epoch CSV…", self._ask_export_epochs, "Ctrl+Shift+E")
-        self._action(file_menu, "Save plot as &PNG…", self._ask_save_png, "Ctrl+Shift+S")
+        self._action(file_menu, "&Export results CSV…", lambda: exports.ask_export_trials(self), "Ctrl+E")
+        self._action(
+            file_menu, "Export per-&epoch CSV…", lambda: exports.ask_export_epochs(self), "Ctrl+Shift+E"
+        )
+        self._action(file_menu, "Save plot as &PNG…", lambda: exports.ask_save_png(self), "Ctrl+Shift+S")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         search_menu = self.menuBar().addMenu("&Search")
@@ -316,33 +316,12 @@ class MainWindow(QMainWindow):
     def _table_menu(self, point: QPoint) -> None:
         index = self.table.indexAt(point)
         trial = self._trial(self.proxy.data(index, TRIAL_ID_ROLE)) if index.isValid() else None
-        if trial is None:
-            return
-        menu = self.trial_menu(trial)
-        menu.exec(self.table.viewport().mapToGlobal(point))
+        if trial is not None:
+            self.trial_menu(trial).exec(self.table.viewport().mapToGlobal(point))
 
     def trial_menu(self, trial) -> QMenu:
         """The table's right-click menu for one trial (built apart so tests can trigger its actions)."""
-        menu = QMenu(self)
-        copy = menu.addAction("Copy configuration (JSON)")
-        copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(configuration_text(trial)))
-        details = menu.addAction("Copy details")
-        details.triggered.connect(lambda: QGuiApplication.clipboard().setText(trial_details(trial)))
-        menu.addSeparator()
-        pad = menu.addAction(f"Use {trial_label(trial.trial_id)}'s model on the pad")
-        pad.setEnabled(
-            self.snapshot is not None
-            and trial.status == "completed"
-            and has_checkpoint(self.snapshot.project_dir, trial.trial_id)
-        )
-        pad.triggered.connect(lambda: self.open_trial_model(trial.trial_id))
-        again = menu.addAction(f"New search starting from {trial_label(trial.trial_id)}'s configuration")
-        again.setEnabled(self.snapshot is not None and bool(trial.hyperparameters))
-        again.triggered.connect(lambda: self.start_from_trial(trial))
-        best = menu.addAction("Use the project's best model on the pad")
-        best.setEnabled(self.snapshot is not None and self.snapshot.best_model_path is not None)
-        best.triggered.connect(self.use_best_model)
-        return menu
+        return build_trial_menu(self, trial)
 
     def start_from_trial(self, trial) -> None:
         """Fill the form for a new search like this project's that tries `trial`'s configuration first."""
@@ -390,51 +369,12 @@ class MainWindow(QMainWindow):
         self.state_label.setText(status_text(snapshot))
         self.state_label.setToolTip(status_details(snapshot))
 
-    # -- export --------------------------------------------------------------------------------
-    def _ask_csv_path(self, title: str, name: str) -> str | None:
-        """A CSV path chosen in the project's folder, or None (nothing to export, or cancelled)."""
-        if self.snapshot is None or not self.snapshot.trials:
-            dialogs.show_error(self, "Nothing to export", "Open a project with at least one trial first.")
-            return None
-        start = str(self.snapshot.project_dir / name)
-        path, _ = QFileDialog.getSaveFileName(self, title, start, "CSV (*.csv)")
-        return path or None
-
-    def _ask_export_csv(self) -> None:
-        path = self._ask_csv_path("Export results CSV", "trials-export.csv")
-        if path:
-            self.export_csv(path)
-
+    # -- export (tuner_app.gui.exports) ----------------------------------------------------------
     def export_csv(self, path: str | Path) -> None:
-        try:
-            write_trials_csv(self.snapshot, Path(path))
-        except OSError as exc:
-            dialogs.show_error(self, "Cannot export", str(exc))
-
-    def _ask_export_epochs(self) -> None:
-        path = self._ask_csv_path("Export per-epoch CSV", "epochs.csv")
-        if path:
-            self.export_epochs(path)
+        exports.export_trials(self, path)
 
     def export_epochs(self, path: str | Path) -> None:
-        try:
-            rows = write_epochs_csv(self.snapshot, Path(path))
-        except OSError as exc:
-            dialogs.show_error(self, "Cannot export", str(exc))
-            return
-        self.statusBar().showMessage(f"{rows} epochs written to {path}", 10_000)
-
-    def _ask_save_png(self) -> None:
-        folder = self.snapshot.project_dir if self.snapshot is not None else Path.home()
-        name = self.tabs.tabText(self.tabs.currentIndex()).lower().replace(" ", "-")
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save plot as PNG", str(folder / f"{name}.png"), "PNG images (*.png)"
-        )
-        if path:
-            try:
-                self.current_canvas().save_png(path)
-            except (OSError, ValueError) as exc:
-                dialogs.show_error(self, "Cannot save plot", str(exc))
+        exports.export_epochs(self, path)
 
     # -- errors and closing --------------------------------------------------------------------
     def report_error(self, summary: str, details: str = "") -> None:
